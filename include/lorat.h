@@ -1,0 +1,62 @@
+/*
+ * lorat.h — the public C API of lorat, the LoRAT tracker in C.
+ *
+ * Everything a program needs to load a model and run it. Nothing else in the tree is public.
+ * Every function that can fail returns a lorat_status and, when given a lorat_error, fills it
+ * with a message that says what was wrong and what to do. The library never exits or aborts.
+ */
+#ifndef LORAT_H
+#define LORAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum lorat_status {
+    LORAT_STATUS_OK = 0,
+    LORAT_STATUS_BAD_INPUT,   /* an argument or a value in a file is wrong */
+    LORAT_STATUS_IO,          /* a file could not be opened, read or written */
+    LORAT_STATUS_FORMAT,      /* a file is not of the format it claims, or is corrupt */
+    LORAT_STATUS_UNSUPPORTED, /* valid, but not something lorat handles */
+    LORAT_STATUS_NO_MEMORY,
+    LORAT_STATUS_INTERNAL,
+} lorat_status;
+
+typedef struct lorat_error {
+    lorat_status status;
+    char message[1024];
+} lorat_error;
+
+const char *lorat_status_name(lorat_status status);
+
+/* ---- model -------------------------------------------------------------------------------- */
+
+typedef struct lorat_model lorat_model;
+
+/* Loads a model file in lorat's canonical format (safetensors with the configuration in its
+ * metadata, as `lorat convert` writes it). */
+lorat_status lorat_model_load(const char *path, lorat_model **out, lorat_error *err);
+void lorat_model_free(lorat_model *model);
+
+typedef struct lorat_model_info {
+    char variant[32];
+    int dim, depth, heads, ffn_hidden, patch;
+    int swiglu;                         /* 1: SwiGLU FFN (g), 0: GELU MLP */
+    int template_w, template_h;         /* template token grid */
+    int search_w, search_h;             /* search token grid */
+    float template_area_factor, search_area_factor;
+    int lora_merged;                    /* 1: LoRA folded into the linear weights */
+} lorat_model_info;
+
+void lorat_model_get_info(const lorat_model *model, lorat_model_info *info);
+
+/* Sets the number of threads used by the model's kernels (OpenMP and BLAS); 0 keeps the default. */
+void lorat_set_threads(int threads);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
