@@ -17,11 +17,11 @@ build: deps
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j 1 $(CTEST_ARGS)
 
-# The unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer (CI runs this too).
+# Every test again under AddressSanitizer + UndefinedBehaviorSanitizer (CI runs this too).
 test-asan: deps
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DLORAT_SANITIZE=ON >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
-	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -L unit
+	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure
 
 bench: build
 	@$(BUILD)/lorat bench --variant B-224 --threads 2

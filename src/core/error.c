@@ -37,5 +37,13 @@ void err_prefix(lorat_error *err, const char *fmt, ...) {
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, err->message, sizeof old);
-    snprintf(err->message, sizeof err->message, "%s: %s", prefix, old);
+    size_t n = strlen(prefix);
+    if (n > sizeof err->message - 3) n = sizeof err->message - 3;
+    memcpy(err->message, prefix, n);
+    memcpy(err->message + n, ": ", 2);
+    size_t rest = sizeof err->message - n - 3;
+    size_t m = strlen(old);
+    if (m > rest) m = rest;
+    memcpy(err->message + n + 2, old, m);
+    err->message[n + 2 + m] = '\0';
 }

@@ -1,0 +1,161 @@
+/*
+ * bench.c — `lorat bench`: the forward pass timed per stage, its GFLOP/s, and the share of this
+ * machine's SGEMM peak, the peak measured in the same run with the same threads (machines are
+ * shared and noisy: a ratio measured side by side means more than seconds). Weights are random;
+ * speed does not depend on their values.
+ */
+#include <cblas.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/rng.h"
+#include "kernels/kernels.h"
+#include "model/model.h"
+
+static const char *usage =
+    "lorat bench [--variant B-224 | --model M.safetensors] [--threads N] [--iters N] [--batch B]\n"
+    "            [--unmerged] [--json]\n"
+    "  --unmerged  run LoRA beside the frozen weights (r = 64) instead of merged";
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Best GFLOP/s of a square SGEMM of side n over a few runs (the first one warms up). */
+static double sgemm_peak(int n) {
+    float *a = aligned_alloc(64, sizeof(float) * n * n), *b = aligned_alloc(64, sizeof(float) * n * n),
+          *c = aligned_alloc(64, sizeof(float) * n * n);
+    if (!a || !b || !c) {
+        free(a);
+        free(b);
+        free(c);
+        return 0;
+    }
+    for (size_t i = 0; i < (size_t)n * n; i++) {
+        a[i] = (float)((i * 7) % 13) * 0.01f;
+        b[i] = (float)((i * 5) % 11) * 0.01f;
+    }
+    double best = 0;
+    for (int rep = 0; rep < 4; rep++) {
+        double t0 = omp_get_wtime();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+        double dt = omp_get_wtime() - t0;
+        double gf = 2.0 * n * n * (double)n / dt / 1e9;
+        if (rep > 0 && gf > best) best = gf;
+    }
+    free(a);
+    free(b);
+    free(c);
+    return best;
+}
+
+static void fill_random(lorat_model *m) {
+    rng r;
+    rng_seed(&r, 1);
+    for (int i = 0; i < m->n_params; i++) {
+        const param_desc *p = &m->params[i];
+        float *v = *p->slot;
+        int is_norm = strstr(p->name, "norm") && p->ndim == 1 && strstr(p->name, "weight");
+        for (size_t k = 0; k < p->numel; k++) v[k] = is_norm ? 1.0f : (rng_uniform(&r) - 0.5f) * 0.1f;
+    }
+}
+
+int cli_bench(int argc, char **argv) {
+    const char *variant = "B-224", *model_path = NULL, *threads_s = NULL, *iters_s = NULL, *batch_s = NULL;
+    int json = 0, unmerged = 0;
+    for (int i = 0; i < argc; i++) {
+        if (cli_opt(argc, argv, &i, "--variant", &variant) || cli_opt(argc, argv, &i, "--model", &model_path) ||
+            cli_opt(argc, argv, &i, "--threads", &threads_s) || cli_opt(argc, argv, &i, "--iters", &iters_s) ||
+            cli_opt(argc, argv, &i, "--batch", &batch_s))
+            continue;
+        if (cli_flag(argv, i, "--json")) json = 1;
+        else if (cli_flag(argv, i, "--unmerged")) unmerged = 1;
+        else if (cli_flag(argv, i, "--help") || cli_flag(argv, i, "-h")) { printf("usage: %s\n", usage); return 0; }
+        else return cli_usage_error("bench", usage, "unknown argument '%s'", argv[i]);
+    }
+    int threads = 0, iters = 5, B = 1;
+    if ((threads_s && !cli_parse_int(threads_s, &threads)) || (iters_s && !cli_parse_int(iters_s, &iters)) ||
+        (batch_s && !cli_parse_int(batch_s, &B)) || iters < 1 || B < 1)
+        return cli_usage_error("bench", usage, "--threads, --iters and --batch take positive numbers");
+    kernels_set_threads(threads);
+    threads = kernels_get_threads();
+
+    lorat_error err = {0};
+    lorat_model *m = NULL;
+    if (model_path) {
+        if (lorat_model_load(model_path, &m, &err)) return cli_fail("bench", &err);
+    } else {
+        model_config cfg;
+        if (config_from_variant(variant, &cfg, &err)) return cli_fail("bench", &err);
+        cfg.lora_merged = !unmerged;
+        if (model_create(&cfg, &m, &err)) return cli_fail("bench", &err);
+        fill_random(m);
+    }
+    const model_config *c = &m->cfg;
+    model_workspace *ws = NULL;
+    if (model_workspace_create(m, B, &ws, &err)) {
+        lorat_model_free(m);
+        return cli_fail("bench", &err);
+    }
+    const int p = c->patch, Nx = c->search_w * c->search_h;
+    size_t nz = (size_t)B * 3 * c->template_w * p * c->template_h * p;
+    size_t nx = (size_t)B * 3 * c->search_w * p * c->search_h * p;
+    float *z = malloc(nz * 4), *x = malloc(nx * 4), *score = malloc((size_t)B * Nx * 4), *boxes = malloc((size_t)B * Nx * 16);
+    uint8_t *mask = calloc((size_t)B * c->template_w * c->template_h, 1);
+    rng r;
+    rng_seed(&r, 2);
+    for (size_t i = 0; i < nz; i++) z[i] = rng_normal(&r);
+    for (size_t i = 0; i < nx; i++) x[i] = rng_normal(&r);
+
+    double peak = sgemm_peak(2048);
+    forward_probe probe = {.timing = 1};
+    model_forward(m, ws, z, x, mask, B, score, boxes, NULL); /* warm-up */
+    double *times = malloc(sizeof(double) * iters);
+    for (int it = 0; it < iters; it++) {
+        double t0 = omp_get_wtime();
+        model_forward(m, ws, z, x, mask, B, score, boxes, &probe);
+        times[it] = omp_get_wtime() - t0;
+    }
+    qsort(times, iters, sizeof(double), cmp_double);
+    double per_pass = times[iters / 2], per_frame = per_pass / B;
+    model_counts k;
+    model_count(c, &k);
+    double flops = 2.0 * (double)k.macs_total;
+    if (c->lora_rank > 0 && !c->lora_merged) flops += 2.0 * (double)k.lora * (c->template_w * c->template_h + Nx);
+    double gflops = flops / per_frame / 1e9;
+    double stage_total = 0;
+    for (int s = 0; s < STAGE_COUNT; s++) stage_total += probe.seconds[s];
+
+    if (json) {
+        printf("{\"variant\": \"%s\", \"threads\": %d, \"batch\": %d, \"lora\": \"%s\", \"seconds_per_frame\": %.6f, "
+               "\"fps\": %.3f, \"gflops\": %.2f, \"sgemm_peak_gflops\": %.2f, \"share_of_peak\": %.4f, \"stages\": {",
+               c->variant, threads, B, c->lora_merged || !c->lora_rank ? "merged" : "unmerged", per_frame,
+               1.0 / per_frame, gflops, peak, peak > 0 ? gflops / peak : 0.0);
+        for (int s = 0; s < STAGE_COUNT; s++)
+            printf("%s\"%s\": %.6f", s ? ", " : "", forward_stage_names[s], probe.seconds[s] / iters / B);
+        printf("}}\n");
+    } else {
+        printf("%s, batch %d, %d threads, LoRA %s: %.4f s/frame (%.2f fps), %.1f GFLOP/s\n", c->variant, B,
+               threads, c->lora_merged || !c->lora_rank ? "merged" : "unmerged", per_frame, 1.0 / per_frame, gflops);
+        printf("SGEMM peak in this run (2048^3, %d threads): %.1f GFLOP/s -> forward at %.1f%% of peak\n",
+               threads, peak, peak > 0 ? 100.0 * gflops / peak : 0.0);
+        printf("per stage (mean of %d runs):\n", iters);
+        for (int s = 0; s < STAGE_COUNT; s++)
+            printf("  %-10s %8.2f ms  %5.1f%%\n", forward_stage_names[s], 1e3 * probe.seconds[s] / iters / B,
+                   stage_total > 0 ? 100.0 * probe.seconds[s] / stage_total : 0.0);
+    }
+    free(times);
+    free(z);
+    free(x);
+    free(score);
+    free(boxes);
+    free(mask);
+    model_workspace_free(ws);
+    lorat_model_free(m);
+    return 0;
+}

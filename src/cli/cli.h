@@ -1,0 +1,26 @@
+/*
+ * cli.h — the subcommands of the lorat tool, one file each, and the small helpers they share.
+ * Each cli_<name> gets the arguments after the subcommand's name and returns the exit status.
+ */
+#ifndef LORAT_CLI_H
+#define LORAT_CLI_H
+
+#include "lorat.h"
+
+int cli_convert(int argc, char **argv);
+int cli_forward(int argc, char **argv);
+int cli_info(int argc, char **argv);
+int cli_bench(int argc, char **argv);
+int cli_inspect(int argc, char **argv);
+int cli_compare(int argc, char **argv);
+
+/* Prints "lorat <cmd>: <message>" to stderr and returns 1 (2 for usage errors). */
+int cli_fail(const char *cmd, const lorat_error *err);
+int cli_usage_error(const char *cmd, const char *usage, const char *fmt, ...);
+
+/* Argument helpers: is argv[*i] the option `name`? Then *value = the next argument. */
+int cli_opt(int argc, char **argv, int *i, const char *name, const char **value);
+int cli_flag(char **argv, int i, const char *name);
+int cli_parse_int(const char *s, int *out);
+
+#endif

@@ -1,0 +1,90 @@
+/*
+ * convert.c — `lorat convert`: the official files (DINOv2 hub .pth + LoRAT checkpoint) to lorat's
+ * canonical model file, with the whole configuration in its metadata.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "model/model.h"
+
+static const char *usage =
+    "lorat convert --dinov2 X.pth [--checkpoint Y.bin] --variant B-224 -o M.safetensors\n"
+    "              [--no-merge] [--seed N]\n"
+    "  or, for other sizes: --template-grid WxH --search-grid WxH [--heads N]\n"
+    "              [--search-area-factor F]   (dims are read from the backbone)\n"
+    "  --checkpoint  LoRAT checkpoint (trainable tensors only: .bin/.safetensors). Without it the\n"
+    "                head and type embedding get a seeded init and the file says init=seeded.\n"
+    "  --no-merge    keep LoRA tensors separate (default: fold them into the weights)";
+
+static int parse_grid(const char *s, int *w, int *h) {
+    char x;
+    return sscanf(s, "%d%c%d", w, &x, h) == 3 && (x == 'x' || x == 'X') && *w > 0 && *h > 0;
+}
+
+int cli_convert(int argc, char **argv) {
+    const char *dinov2 = NULL, *checkpoint = NULL, *variant = NULL, *output = NULL;
+    const char *tgrid = NULL, *sgrid = NULL, *heads = NULL, *saf = NULL, *seed_s = NULL;
+    int merge = 1;
+    for (int i = 0; i < argc; i++) {
+        if (cli_opt(argc, argv, &i, "--dinov2", &dinov2) || cli_opt(argc, argv, &i, "--checkpoint", &checkpoint) ||
+            cli_opt(argc, argv, &i, "--variant", &variant) || cli_opt(argc, argv, &i, "-o", &output) ||
+            cli_opt(argc, argv, &i, "--out", &output) || cli_opt(argc, argv, &i, "--template-grid", &tgrid) ||
+            cli_opt(argc, argv, &i, "--search-grid", &sgrid) || cli_opt(argc, argv, &i, "--heads", &heads) ||
+            cli_opt(argc, argv, &i, "--search-area-factor", &saf) || cli_opt(argc, argv, &i, "--seed", &seed_s))
+            continue;
+        if (cli_flag(argv, i, "--no-merge")) {
+            merge = 0;
+        } else if (cli_flag(argv, i, "--help") || cli_flag(argv, i, "-h")) {
+            printf("usage: %s\n", usage);
+            return 0;
+        } else {
+            return cli_usage_error("convert", usage, "unknown argument '%s'", argv[i]);
+        }
+    }
+    if (!dinov2 || !output) return cli_usage_error("convert", usage, "--dinov2 and -o are required");
+    lorat_error err = {0};
+    model_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    if (variant) {
+        if (config_from_variant(variant, &cfg, &err)) return cli_fail("convert", &err);
+    } else {
+        if (!tgrid || !sgrid)
+            return cli_usage_error("convert", usage,
+                                   "give --variant, or --template-grid and --search-grid for other sizes");
+        snprintf(cfg.variant, sizeof cfg.variant, "custom");
+        cfg.template_area_factor = 2.0f;
+        cfg.search_area_factor = 4.0f;
+        cfg.window_influence = 0.45f;
+        cfg.min_box_size = 10.0f;
+        cfg.layernorm_eps = 1e-6f;
+    }
+    if (tgrid && !parse_grid(tgrid, &cfg.template_w, &cfg.template_h))
+        return cli_usage_error("convert", usage, "--template-grid '%s' is not WxH", tgrid);
+    if (sgrid && !parse_grid(sgrid, &cfg.search_w, &cfg.search_h))
+        return cli_usage_error("convert", usage, "--search-grid '%s' is not WxH", sgrid);
+    if (heads && !cli_parse_int(heads, &cfg.heads))
+        return cli_usage_error("convert", usage, "--heads '%s' is not a number", heads);
+    if (saf) cfg.search_area_factor = strtof(saf, NULL);
+    if (!variant && model_infer_backbone(dinov2, &cfg, &err)) return cli_fail("convert", &err);
+    uint64_t seed = seed_s ? strtoull(seed_s, NULL, 10) : 0;
+
+    lorat_model *m = NULL;
+    if (model_load_official(dinov2, checkpoint, &cfg, merge, seed, &m, &err))
+        return cli_fail("convert", &err);
+    if (model_save(m, output, &err)) {
+        lorat_model_free(m);
+        return cli_fail("convert", &err);
+    }
+    const model_config *c = &m->cfg;
+    fprintf(stderr,
+            "lorat convert: wrote %s (%s: dim %d, depth %d, heads %d, %s %d; template %dx%d, search "
+            "%dx%d tokens; LoRA rank %d, scaling %g, %s; head from %s)\n",
+            output, c->variant, c->dim, c->depth, c->heads, c->swiglu ? "SwiGLU" : "MLP", c->ffn_hidden,
+            c->template_w, c->template_h, c->search_w, c->search_h, c->lora_rank,
+            config_lora_scaling(c), c->lora_merged ? "merged" : (c->lora_rank ? "unmerged" : "none"),
+            c->init);
+    lorat_model_free(m);
+    return 0;
+}
