@@ -56,6 +56,45 @@ void lorat_model_get_info(const lorat_model *model, lorat_model_info *info);
 /* Sets the number of threads used by the model's kernels (OpenMP and BLAS); 0 keeps the default. */
 void lorat_set_threads(int threads);
 
+/* ---- tracker ------------------------------------------------------------------------------ */
+
+/* An 8-bit RGB image owned by the caller: pixel (x, y) channel c at rgb[y·stride + 3·x + c]. */
+typedef struct lorat_image {
+    int width, height;
+    int stride; /* bytes per row, >= 3·width */
+    const uint8_t *rgb;
+} lorat_image;
+
+/* A box in continuous pixel coordinates: x, y of the top-left corner, width, height
+ * (a pixel covers [i, i+1)). */
+typedef struct lorat_box {
+    float x, y, w, h;
+} lorat_box;
+
+typedef struct lorat_tracker_params {
+    float template_area_factor; /* template crop side = sqrt(area factor² · w · h) roughly; 2 */
+    float search_area_factor;   /* 4 for -224 models, 5 for -378 */
+    float window_influence;     /* weight of the Hann window in the score blend: 0.45 */
+    float min_box_size;         /* state box sides are raised to at least this many pixels: 10 */
+} lorat_tracker_params;
+
+typedef struct lorat_tracker lorat_tracker;
+
+/* The defaults recorded in the model file. */
+void lorat_tracker_params_default(const lorat_model *model, lorat_tracker_params *params);
+
+/* Several trackers may share one model (the model is only read). params may be NULL. */
+lorat_status lorat_tracker_create(const lorat_model *model, const lorat_tracker_params *params,
+                                  lorat_tracker **out, lorat_error *err);
+void lorat_tracker_free(lorat_tracker *tracker);
+
+/* Starts tracking the object in box on the first frame. */
+lorat_status lorat_tracker_init(lorat_tracker *tracker, const lorat_image *image, lorat_box box,
+                                lorat_error *err);
+/* Finds the object in the next frame: its box and the confidence (sigmoid of the chosen score). */
+lorat_status lorat_tracker_update(lorat_tracker *tracker, const lorat_image *image, lorat_box *box,
+                                  float *confidence, lorat_error *err);
+
 #ifdef __cplusplus
 }
 #endif

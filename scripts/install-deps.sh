@@ -2,6 +2,8 @@
 # Installs the Debian packages lorat needs to build and test. Idempotent; silent when all is there.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libopenblas-openmp-dev libcjson-dev zlib1g-dev
+      libjpeg62-turbo-dev libpng-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
+      libcairo2-dev libzip-dev
       python3-torch python3-numpy)
 missing=()
 for p in "${pkgs[@]}"; do
