@@ -24,7 +24,7 @@ test-asan: deps
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure
 
 bench: build
-	@$(BUILD)/lorat bench --variant B-224 --threads 2
+	@bench/compare_pytorch.sh $(BUILD)/lorat B-224 2
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')

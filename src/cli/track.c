@@ -1,9 +1,285 @@
-/* track.c — placeholder while the subcommand is written. */
+/*
+ * track.c — `lorat track`: follow an object through a video, a frame folder or a benchmark
+ * sequence from a first box, writing one box per frame and optionally an annotated video.
+ *
+ * Boxes are kept in memory and written atomically at the end — also when a frame fails in the
+ * middle, so the boxes already computed are never lost.
+ */
+#include <errno.h>
+#include <math.h>
+#include <omp.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "io/image.h"
+#include "io/video.h"
+#include "kernels/kernels.h"
+#include "track/tracker.h"
+
+static const char *usage =
+    "lorat track --model M.safetensors (--video FILE | --frames DIR | --sequence DIR)\n"
+    "            [--init x,y,w,h] [--out boxes.txt] [--render OUT.mp4|OUT.avi|OUT.mkv|DIR]\n"
+    "            [--threads N] [--profile] [--quiet]\n"
+    "  --sequence  a benchmark sequence folder (GOT-10k / lorat synth, LaSOT img/, TNL2K imgs/);\n"
+    "              its first ground-truth box is the default --init (LaSOT's 1-based boxes get -1)\n"
+    "  --out       one x,y,w,h line per frame, the first being the init box\n"
+    "  --render    frames with the box, confidence and frame number: a video, or JPEGs in DIR\n"
+    "  --profile   time per frame of decoding, cropping, the network and post-processing";
+
+/* Frames from a video or from a list of image files. */
+typedef struct frame_source {
+    video_reader *video;
+    char **paths;
+    int count, next;
+    const char *name;
+} frame_source;
+
+static lorat_status source_next(frame_source *s, image *img, int *eof, char *what, size_t what_size,
+                                lorat_error *err) {
+    if (s->video) {
+        snprintf(what, what_size, "%s frame %d", s->name, s->next);
+        s->next++;
+        return video_read(s->video, img, eof, err);
+    }
+    if (s->next >= s->count) {
+        *eof = 1;
+        return LORAT_STATUS_OK;
+    }
+    *eof = 0;
+    snprintf(what, what_size, "frame %d (%s)", s->next, s->paths[s->next]);
+    return image_read(s->paths[s->next++], img, err);
+}
+
+static int ends_with(const char *s, const char *suffix) {
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcasecmp(s + n - m, suffix) == 0;
+}
+
+static int is_dir(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* First line of a ground-truth file: x,y,w,h separated by commas, tabs or spaces. */
+static lorat_status read_first_box(const char *path, lorat_box *b, lorat_error *err) {
+    FILE *f = fopen(path, "r");
+    if (!f) return err_set(err, LORAT_STATUS_IO, "%s: cannot open: %s", path, strerror(errno));
+    char line[512];
+    int ok = fgets(line, sizeof line, f) != NULL;
+    fclose(f);
+    for (char *p = line; ok && *p; p++)
+        if (*p == ',' || *p == '\t') *p = ' ';
+    if (!ok || sscanf(line, "%f %f %f %f", &b->x, &b->y, &b->w, &b->h) != 4)
+        return err_set(err, LORAT_STATUS_FORMAT, "%s: line 1 is not x,y,w,h", path);
+    return LORAT_STATUS_OK;
+}
+
+static lorat_status write_boxes(const char *path, const lorat_box *boxes, int n, lorat_error *err) {
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f) return err_set(err, LORAT_STATUS_IO, "%s: cannot write: %s", path, strerror(errno));
+    for (int i = 0; i < n; i++) fprintf(f, "%.4f,%.4f,%.4f,%.4f\n", boxes[i].x, boxes[i].y, boxes[i].w, boxes[i].h);
+    int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
+    bad |= fclose(f) != 0;
+    if (bad || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return err_set(err, LORAT_STATUS_IO, "%s: cannot write: %s", path, strerror(errno));
+    }
+    return LORAT_STATUS_OK;
+}
+
+/* Draws the box, the frame number and the confidence onto a frame for --render. */
+static void annotate(image *img, const lorat_box *b, int frame, float conf, int init) {
+    uint32_t colour = init ? 0xFFD700 : 0x00FF40;
+    int thick = img->w >= 640 ? 3 : 2;
+    image_draw_rect(img, b->x, b->y, b->w, b->h, thick, colour);
+    char text[64];
+    if (init)
+        snprintf(text, sizeof text, "#%d init", frame);
+    else
+        snprintf(text, sizeof text, "#%d %.2f", frame, conf);
+    int scale = img->w >= 640 ? 3 : 2;
+    image_fill_rect(img, 0, 0, (int)strlen(text) * 6 * scale + 4 * scale, 9 * scale, 0x000000);
+    image_draw_text(img, 2 * scale, scale, text, scale, 0xFFFFFF);
+}
 
 int cli_track(int argc, char **argv) {
-    fprintf(stderr, "lorat track: not written yet\n");
-    return 1;
+    const char *model_path = NULL, *video = NULL, *frames = NULL, *sequence = NULL, *init_s = NULL;
+    const char *out_path = NULL, *render = NULL, *threads_s = NULL;
+    int profile = 0, quiet = 0;
+    for (int i = 0; i < argc; i++) {
+        if (cli_opt(argc, argv, &i, "--model", &model_path) || cli_opt(argc, argv, &i, "--video", &video) ||
+            cli_opt(argc, argv, &i, "--frames", &frames) || cli_opt(argc, argv, &i, "--sequence", &sequence) ||
+            cli_opt(argc, argv, &i, "--init", &init_s) || cli_opt(argc, argv, &i, "--out", &out_path) ||
+            cli_opt(argc, argv, &i, "--render", &render) || cli_opt(argc, argv, &i, "--threads", &threads_s))
+            continue;
+        if (cli_flag(argv, i, "--profile")) profile = 1;
+        else if (cli_flag(argv, i, "--quiet")) quiet = 1;
+        else if (cli_flag(argv, i, "--help") || cli_flag(argv, i, "-h")) { printf("usage: %s\n", usage); return 0; }
+        else return cli_usage_error("track", usage, "unknown argument '%s'", argv[i]);
+    }
+    if (!model_path) return cli_usage_error("track", usage, "--model is required");
+    if (!!video + !!frames + !!sequence != 1)
+        return cli_usage_error("track", usage, "give exactly one of --video, --frames and --sequence");
+    int threads = 0;
+    if (threads_s && (!cli_parse_int(threads_s, &threads) || threads < 1))
+        return cli_usage_error("track", usage, "--threads '%s' is not a positive number", threads_s);
+    kernels_set_threads(threads);
+
+    lorat_box init = {0, 0, 0, 0};
+    int have_init = 0;
+    if (init_s) {
+        char tail;
+        if (sscanf(init_s, "%f,%f,%f,%f%c", &init.x, &init.y, &init.w, &init.h, &tail) != 4)
+            return cli_usage_error("track", usage, "--init '%s' is not x,y,w,h", init_s);
+        have_init = 1;
+    }
+
+    lorat_error err = {0};
+    frame_source src = {0};
+    lorat_model *model = NULL;
+    lorat_tracker *tracker = NULL;
+    video_writer *vw = NULL;
+    image img = {0};
+    lorat_box *boxes = NULL;
+    int n_boxes = 0, cap = 0, rc = 1, write_out = 0;
+    char what[4608] = "";
+    char seq_frames[4096], gt[4096];
+
+    if (video) {
+        src.name = video;
+        if (video_open(video, &src.video, &err)) goto done;
+    } else {
+        const char *dir = frames;
+        if (sequence) {
+            int lasot = 0;
+            snprintf(seq_frames, sizeof seq_frames, "%s/img", sequence);
+            if (is_dir(seq_frames)) lasot = 1;
+            else {
+                snprintf(seq_frames, sizeof seq_frames, "%s/imgs", sequence);
+                if (!is_dir(seq_frames)) snprintf(seq_frames, sizeof seq_frames, "%s", sequence);
+            }
+            dir = seq_frames;
+            if (!have_init) {
+                snprintf(gt, sizeof gt, "%s/groundtruth.txt", sequence);
+                if (access(gt, R_OK) != 0) snprintf(gt, sizeof gt, "%s/groundtruth_rect.txt", sequence);
+                if (read_first_box(gt, &init, &err)) goto done;
+                if (lasot) init.x -= 1, init.y -= 1;
+                have_init = 1;
+            }
+        }
+        src.name = dir;
+        if (image_list_dir(dir, &src.paths, &src.count, &err)) goto done;
+    }
+    if (!have_init) {
+        rc = cli_usage_error("track", usage, "--init x,y,w,h is required with --video and --frames");
+        goto cleanup;
+    }
+    if (lorat_model_load(model_path, &model, &err) || lorat_tracker_create(model, NULL, &tracker, &err)) goto done;
+
+    const int total = src.video ? (int)video_frame_count(src.video) : src.count;
+    double t_decode = 0, t_render = 0, t_start = omp_get_wtime(), t_last = 0;
+    for (int f = 0;; f++) {
+        int eof = 0;
+        double t0 = omp_get_wtime();
+        if (source_next(&src, &img, &eof, what, sizeof what, &err)) goto done;
+        t_decode += omp_get_wtime() - t0;
+        if (eof) break;
+        lorat_image view = {img.w, img.h, 3 * img.w, img.data};
+        lorat_box box;
+        float conf = 1.0f;
+        if (f == 0) {
+            if (lorat_tracker_init(tracker, &view, init, &err)) goto done;
+            box = init;
+        } else if (lorat_tracker_update(tracker, &view, &box, &conf, &err)) {
+            goto done;
+        }
+        write_out = 1;
+        if (n_boxes == cap) {
+            cap = cap ? 2 * cap : 256;
+            lorat_box *nb = realloc(boxes, sizeof *boxes * cap);
+            if (!nb) { err_set(&err, LORAT_STATUS_NO_MEMORY, "out of memory at frame %d", f); goto done; }
+            boxes = nb;
+        }
+        boxes[n_boxes++] = box;
+        if (render) {
+            double t1 = omp_get_wtime();
+            annotate(&img, &box, f, conf, f == 0);
+            if (ends_with(render, ".mp4") || ends_with(render, ".avi") || ends_with(render, ".mkv")) {
+                if (!vw) {
+                    double fps = src.video && video_fps(src.video) > 0 ? video_fps(src.video) : 25.0;
+                    if (video_writer_open(render, img.w, img.h, fps, &vw, &err)) goto done;
+                }
+                if (video_write(vw, &img, &err)) goto done;
+            } else {
+                char path[4608];
+                if (f == 0 && mkdir(render, 0777) != 0 && errno != EEXIST) {
+                    err_set(&err, LORAT_STATUS_IO, "%s: cannot create the render folder: %s", render, strerror(errno));
+                    goto done;
+                }
+                snprintf(path, sizeof path, "%s/%08d.jpg", render, f + 1);
+                if (image_write_jpeg(path, &img, 90, &err)) goto done;
+            }
+            t_render += omp_get_wtime() - t1;
+        }
+        double now = omp_get_wtime();
+        if (!quiet && (now - t_last > 0.5 || (total > 0 && f + 1 == total))) {
+            t_last = now;
+            fprintf(stderr, "\rlorat track: frame %d%s%.0d, %.1f fps   ", f + 1, total > 0 ? "/" : "", total > 0 ? total : 0,
+                    (f + 1) / (now - t_start));
+        }
+    }
+    if (!quiet) fprintf(stderr, "\n");
+    if (n_boxes == 0) {
+        err_set(&err, LORAT_STATUS_BAD_INPUT, "%s: no frames", src.name);
+        goto done;
+    }
+    if (vw) {
+        lorat_status st = video_writer_close(vw, 0, &err);
+        vw = NULL;
+        if (st) goto done;
+    }
+    if (profile) {
+        const tracker_times *tt = tracker_get_times(tracker);
+        int u = tt->updates > 0 ? tt->updates : 1;
+        double own = t_decode / n_boxes + tt->crop / u + tt->post / u, net = tt->model / u;
+        char render_part[64] = "";
+        if (render) snprintf(render_part, sizeof render_part, ", render %.2f ms", 1e3 * t_render / n_boxes);
+        fprintf(stderr,
+                "lorat track: per frame: decode %.2f ms, crop %.2f ms, network %.2f ms, post %.3f ms%s\n"
+                "             the tracker's own work (decode + crop + post) is %.1f%% of the network's time\n",
+                1e3 * t_decode / n_boxes, 1e3 * tt->crop / u, 1e3 * net, 1e3 * tt->post / u, render_part,
+                net > 0 ? 100.0 * own / net : 0.0);
+    }
+    rc = 0;
+done:
+    if (rc) {
+        if (what[0] && err.message[0] && !strstr(err.message, what) && n_boxes > 0)
+            fprintf(stderr, "\nlorat track: at %s: %s\n", what, err.message);
+        else
+            fprintf(stderr, "\nlorat track: %s\n", err.message);
+    }
+    if (vw) video_writer_close(vw, rc != 0 && n_boxes == 0, NULL);
+    if (out_path && write_out) {
+        lorat_error werr = {0};
+        if (write_boxes(out_path, boxes, n_boxes, &werr)) {
+            fprintf(stderr, "lorat track: %s\n", werr.message);
+            rc = 1;
+        } else if (rc) {
+            fprintf(stderr, "lorat track: the %d boxes computed before the error are in %s\n", n_boxes, out_path);
+        }
+    }
+cleanup:
+    free(boxes);
+    image_free(&img);
+    free(src.paths);
+    if (src.video) video_close(src.video);
+    lorat_tracker_free(tracker);
+    lorat_model_free(model);
+    return rc;
 }
