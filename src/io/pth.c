@@ -71,7 +71,7 @@ typedef struct storage_ref {
     const uint8_t *data;
     uint64_t nbytes; /* numel × element size, checked to lie inside the member */
     dtype dt;
-    const zip_member *member;
+    const ziparc_member *member;
 } storage_ref;
 
 typedef struct tensor_val {
@@ -83,7 +83,7 @@ typedef struct tensor_val {
 
 typedef struct torch_ctx {
     const char *path;
-    const zip_archive *zip;
+    const ziparc_archive *zip;
     const char *prefix; /* the members' common directory, e.g. "archive/" */
     size_t prefix_len;
     lorat_error *err;
@@ -154,8 +154,8 @@ static lorat_status hook_global(pickle *pk, void *ctx, const char *mod, size_t m
         }
     }
     char m[NAME_SHOWN], g[NAME_SHOWN];
-    zip_printable(m, sizeof m, mod, mod_len);
-    zip_printable(g, sizeof g, name, name_len);
+    ziparc_printable(m, sizeof m, mod, mod_len);
+    ziparc_printable(g, sizeof g, name, name_len);
     if (str_is(mod, mod_len, "torch") && name_len > 7 &&
         memcmp(name + name_len - 7, "Storage", 7) == 0)
         return pickle_fail(pk, LORAT_STATUS_UNSUPPORTED,
@@ -292,15 +292,15 @@ static lorat_status hook_persistent_load(pickle *pk, void *ctx, const pickle_val
     memcpy(name + c->prefix_len + 5, key->s.p, key->s.n);
     size_t len = c->prefix_len + 5 + key->s.n;
     char shown[NAME_SHOWN];
-    zip_printable(shown, sizeof shown, name, len);
-    const zip_member *m = zip_find(c->zip, name, len);
+    ziparc_printable(shown, sizeof shown, name, len);
+    const ziparc_member *m = ziparc_find(c->zip, name, len);
     if (!m)
         return pickle_fail(pk, LORAT_STATUS_FORMAT,
                            "the pickle refers to storage member %s, which the archive lacks: the "
                            "file is incomplete or corrupt",
                            shown);
     const uint8_t *data;
-    TRY(zip_member_data(c->zip, m, &data, c->path, c->err));
+    TRY(ziparc_member_data(c->zip, m, &data, c->path, c->err));
     dtype dt = type->dt;
     uint64_t numel = (uint64_t)a[4]->i, elem = dtype_size(dt);
     if (numel > m->size / elem)
@@ -373,8 +373,8 @@ static lorat_status make_tensor(pth_file *f, int i, const char *name, const tens
     char shape[200], stride[200], member[NAME_SHOWN], shown[NAME_SHOWN];
     shape_str(shape, sizeof shape, t->ndim, t->size);
     shape_str(stride, sizeof stride, t->ndim, t->stride);
-    zip_printable(member, sizeof member, st->member->name, st->member->name_len);
-    zip_printable(shown, sizeof shown, name, strlen(name));
+    ziparc_printable(member, sizeof member, st->member->name, st->member->name_len);
+    ziparc_printable(shown, sizeof shown, name, strlen(name));
 
     /* numel and the last element index reached, without overflow: every partial result stays
      * below INT64_MAX / 16, so that times the element size (at most 8) it still fits. */
@@ -507,7 +507,7 @@ static lorat_status collect_tensors(pth_file *f, const pickle_value *root, const
                 "%s: tensor %s appears twice in the state dict: the file is corrupt "
                 "or was tampered with",
                 path,
-                zip_printable(shown, sizeof shown, f->sorted[i]->name, strlen(f->sorted[i]->name)));
+                ziparc_printable(shown, sizeof shown, f->sorted[i]->name, strlen(f->sorted[i]->name)));
         }
     return LORAT_STATUS_OK;
 }
@@ -515,10 +515,10 @@ static lorat_status collect_tensors(pth_file *f, const pickle_value *root, const
 /* ---- opening -------------------------------------------------------------------------------- */
 
 /* data.pkl's member: the one ending in "/data.pkl" (or named "data.pkl") nearest the root. */
-static const zip_member *find_pickle(const zip_archive *z) {
-    const zip_member *best = NULL;
+static const ziparc_member *find_pickle(const ziparc_archive *z) {
+    const ziparc_member *best = NULL;
     for (size_t i = 0; i < z->count; i++) {
-        const zip_member *m = &z->members[i];
+        const ziparc_member *m = &z->members[i];
         size_t n = m->name_len;
         if (n < 8 || memcmp(m->name + n - 8, "data.pkl", 8) != 0) continue;
         if (n > 8 && m->name[n - 9] != '/') continue;
@@ -528,16 +528,16 @@ static const zip_member *find_pickle(const zip_archive *z) {
 }
 
 /* Runs data.pkl and collects the tensors; z stays open throughout (the hooks use it). */
-static lorat_status read_pickle(pth_file *f, const zip_archive *z, const char *path,
+static lorat_status read_pickle(pth_file *f, const ziparc_archive *z, const char *path,
                                 lorat_error *err) {
-    const zip_member *pkl = find_pickle(z);
+    const ziparc_member *pkl = find_pickle(z);
     if (!pkl)
         return err_set(err, LORAT_STATUS_FORMAT,
                        "%s: a zip archive without a data.pkl member, so not a file torch.save "
                        "wrote: is it the right file?",
                        path);
     char shown[NAME_SHOWN];
-    zip_printable(shown, sizeof shown, pkl->name, pkl->name_len);
+    ziparc_printable(shown, sizeof shown, pkl->name, pkl->name_len);
     torch_ctx ctx = {
         .path = path, .zip = z, .prefix = pkl->name, .prefix_len = pkl->name_len - 8, .err = err};
     if (ctx.prefix_len > PREFIX_MAX)
@@ -551,9 +551,9 @@ static lorat_status read_pickle(pth_file *f, const zip_archive *z, const char *p
     char bo_name[PREFIX_MAX + 9];
     memcpy(bo_name, ctx.prefix, ctx.prefix_len);
     memcpy(bo_name + ctx.prefix_len, "byteorder", 9);
-    const zip_member *bo = zip_find(z, bo_name, ctx.prefix_len + 9);
+    const ziparc_member *bo = ziparc_find(z, bo_name, ctx.prefix_len + 9);
     const uint8_t *bytes;
-    if (bo && zip_member_data(z, bo, &bytes, path, NULL) == LORAT_STATUS_OK && bo->size >= 3 &&
+    if (bo && ziparc_member_data(z, bo, &bytes, path, NULL) == LORAT_STATUS_OK && bo->size >= 3 &&
         memcmp(bytes, "big", 3) == 0)
         return err_set(err, LORAT_STATUS_UNSUPPORTED,
                        "%s: the tensors are stored big-endian; lorat reads little-endian files: "
@@ -564,7 +564,7 @@ static lorat_status read_pickle(pth_file *f, const zip_archive *z, const char *p
         return err_set(err, LORAT_STATUS_UNSUPPORTED,
                        "%s: lorat reads .pth files only on little-endian machines", path);
 
-    TRY(zip_member_data(z, pkl, &bytes, path, err));
+    TRY(ziparc_member_data(z, pkl, &bytes, path, err));
     char where[PREFIX_MAX + NAME_SHOWN + 16];
     snprintf(where, sizeof where, "%s: %s", path, shown);
     const pickle_hooks hooks = {.ctx = &ctx,
@@ -586,10 +586,10 @@ static lorat_status read_archive(pth_file *f, const char *path, lorat_error *err
                        "%s: a bare pickle, torch.save's legacy format (torch < 1.6); lorat reads "
                        "the zip format: load it with torch and save it again with torch >= 1.6",
                        path);
-    zip_archive z;
-    TRY(zip_open(&z, base, f->map_size, path, err));
+    ziparc_archive z;
+    TRY(ziparc_open(&z, base, f->map_size, path, err));
     lorat_status st = read_pickle(f, &z, path, err);
-    zip_free(&z);
+    ziparc_free(&z);
     return st;
 }
 

@@ -43,7 +43,7 @@ static int in_bounds(uint64_t off, uint64_t len, uint64_t size) {
     return off <= size && len <= size - off;
 }
 
-const char *zip_printable(char *buf, size_t size, const char *name, size_t len) {
+const char *ziparc_printable(char *buf, size_t size, const char *name, size_t len) {
     if (size == 0) return buf;
     size_t n = 0, i = 0;
     for (; i < len && n + 1 < size; i++) {
@@ -56,7 +56,7 @@ const char *zip_printable(char *buf, size_t size, const char *name, size_t len) 
 }
 
 static int member_cmp(const void *a, const void *b) {
-    const zip_member *x = a, *y = b;
+    const ziparc_member *x = a, *y = b;
     size_t n = x->name_len < y->name_len ? x->name_len : y->name_len;
     int c = memcmp(x->name, y->name, n);
     if (c) return c;
@@ -79,7 +79,7 @@ static int64_t find_eocd(const uint8_t *base, uint64_t size) {
 
 /* Reads the ZIP64 extended-information extra field (id 1) of a central record: it holds, in this
  * order, only those of usize, csize and offset whose 32-bit field is 0xffffffff. */
-static int read_zip64_extra(const uint8_t *extra, size_t len, zip_member *m, int need_usize,
+static int read_zip64_extra(const uint8_t *extra, size_t len, ziparc_member *m, int need_usize,
                             int need_csize, int need_offset) {
     size_t pos = 0;
     while (pos + 4 <= len) {
@@ -99,7 +99,7 @@ static int read_zip64_extra(const uint8_t *extra, size_t len, zip_member *m, int
     return !(need_usize || need_csize || need_offset);
 }
 
-lorat_status zip_open(zip_archive *z, const uint8_t *base, uint64_t size, const char *path,
+lorat_status ziparc_open(ziparc_archive *z, const uint8_t *base, uint64_t size, const char *path,
                       lorat_error *err) {
     memset(z, 0, sizeof *z);
     z->base = base;
@@ -145,7 +145,7 @@ lorat_status zip_open(zip_archive *z, const uint8_t *base, uint64_t size, const 
     uint64_t pos = cd_offset, end = cd_offset + cd_size;
     for (uint64_t i = 0; i < count; i++) {
         if (!in_bounds(pos, CENTRAL_SIZE, end) || rd32(base + pos) != SIG_CENTRAL) {
-            zip_free(z);
+            ziparc_free(z);
             return err_set(err, LORAT_STATUS_FORMAT,
                            "%s: zip central directory entry %llu at offset %llu is damaged (no "
                            "signature): the file is corrupt",
@@ -154,13 +154,13 @@ lorat_status zip_open(zip_archive *z, const uint8_t *base, uint64_t size, const 
         const uint8_t *c = base + pos;
         size_t n = rd16(c + 28), x = rd16(c + 30), k = rd16(c + 32);
         if (!in_bounds(pos + CENTRAL_SIZE, (uint64_t)n + x + k, end)) {
-            zip_free(z);
+            ziparc_free(z);
             return err_set(err, LORAT_STATUS_FORMAT,
                            "%s: zip central directory entry %llu runs past the directory's end: "
                            "the file is corrupt",
                            path, (unsigned long long)i);
         }
-        zip_member *m = &z->members[i];
+        ziparc_member *m = &z->members[i];
         m->name = (const char *)c + CENTRAL_SIZE;
         m->name_len = n;
         m->flags = rd16(c + 8);
@@ -171,8 +171,8 @@ lorat_status zip_open(zip_archive *z, const uint8_t *base, uint64_t size, const 
         if (!read_zip64_extra(c + CENTRAL_SIZE + n, x, m, m->size == 0xffffffffu,
                               m->csize == 0xffffffffu, m->local_offset == 0xffffffffu)) {
             char name[256];
-            zip_printable(name, sizeof name, m->name, n);
-            zip_free(z);
+            ziparc_printable(name, sizeof name, m->name, n);
+            ziparc_free(z);
             return err_set(err, LORAT_STATUS_FORMAT,
                            "%s: zip member %s has 32-bit fields set to 0xffffffff but no valid "
                            "ZIP64 extra field: the file is corrupt",
@@ -185,8 +185,8 @@ lorat_status zip_open(zip_archive *z, const uint8_t *base, uint64_t size, const 
     for (size_t i = 1; i < z->count; i++) {
         if (member_cmp(&z->members[i - 1], &z->members[i]) == 0) {
             char name[256];
-            zip_printable(name, sizeof name, z->members[i].name, z->members[i].name_len);
-            zip_free(z);
+            ziparc_printable(name, sizeof name, z->members[i].name, z->members[i].name_len);
+            ziparc_free(z);
             return err_set(err, LORAT_STATUS_FORMAT,
                            "%s: zip member %s appears twice: the file is corrupt or was "
                            "tampered with",
@@ -196,21 +196,21 @@ lorat_status zip_open(zip_archive *z, const uint8_t *base, uint64_t size, const 
     return LORAT_STATUS_OK;
 }
 
-void zip_free(zip_archive *z) {
+void ziparc_free(ziparc_archive *z) {
     free(z->members);
     z->members = NULL;
     z->count = 0;
 }
 
-const zip_member *zip_find(const zip_archive *z, const char *name, size_t name_len) {
-    zip_member key = {.name = name, .name_len = name_len};
+const ziparc_member *ziparc_find(const ziparc_archive *z, const char *name, size_t name_len) {
+    ziparc_member key = {.name = name, .name_len = name_len};
     return bsearch(&key, z->members, z->count, sizeof *z->members, member_cmp);
 }
 
-lorat_status zip_member_data(const zip_archive *z, const zip_member *m, const uint8_t **data,
+lorat_status ziparc_member_data(const ziparc_archive *z, const ziparc_member *m, const uint8_t **data,
                              const char *path, lorat_error *err) {
     char name[256];
-    zip_printable(name, sizeof name, m->name, m->name_len);
+    ziparc_printable(name, sizeof name, m->name, m->name_len);
     if (m->flags & 1)
         return err_set(err, LORAT_STATUS_UNSUPPORTED,
                        "%s: zip member %s is encrypted; lorat reads only plain members, as "

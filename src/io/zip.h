@@ -15,7 +15,7 @@
 
 #include "core/error.h"
 
-typedef struct zip_member {
+typedef struct ziparc_member {
     const char *name; /* name_len bytes inside the mapping, not NUL-terminated */
     size_t name_len;
     uint16_t method; /* 0: stored */
@@ -23,30 +23,30 @@ typedef struct zip_member {
     uint64_t size;  /* uncompressed size */
     uint64_t csize; /* compressed size */
     uint64_t local_offset;
-} zip_member;
+} ziparc_member;
 
-typedef struct zip_archive {
+typedef struct ziparc_archive {
     const uint8_t *base; /* the archive's bytes (not owned) */
     uint64_t size;
-    zip_member *members; /* sorted by name; owned */
+    ziparc_member *members; /* sorted by name; owned */
     size_t count;
-} zip_archive;
+} ziparc_archive;
 
 /* Reads the central directory of the archive in base[0, size). path is only for messages. */
-lorat_status zip_open(zip_archive *z, const uint8_t *base, uint64_t size, const char *path,
+lorat_status ziparc_open(ziparc_archive *z, const uint8_t *base, uint64_t size, const char *path,
                       lorat_error *err);
-void zip_free(zip_archive *z);
+void ziparc_free(ziparc_archive *z);
 
 /* Copies name (len bytes, maybe hostile) into buf for a message: at most size-1 bytes, with
  * anything unprintable shown as '?', and "..." when cut short. Returns buf. */
-const char *zip_printable(char *buf, size_t size, const char *name, size_t len);
+const char *ziparc_printable(char *buf, size_t size, const char *name, size_t len);
 
 /* The member with this exact name, or NULL. */
-const zip_member *zip_find(const zip_archive *z, const char *name, size_t name_len);
+const ziparc_member *ziparc_find(const ziparc_archive *z, const char *name, size_t name_len);
 
 /* Points *data at a member's bytes (m->size of them) after checking that it is stored
  * uncompressed and that its local header and bytes lie inside the archive. */
-lorat_status zip_member_data(const zip_archive *z, const zip_member *m, const uint8_t **data,
+lorat_status ziparc_member_data(const ziparc_archive *z, const ziparc_member *m, const uint8_t **data,
                              const char *path, lorat_error *err);
 
 #endif
