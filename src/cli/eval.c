@@ -1,7 +1,7 @@
 /*
  * eval.c — `lorat eval`: one-pass evaluation on a benchmark. With --results it scores a folder of
- * result files; with --model it will first run the tracker over the dataset (eval/runner, not yet
- * written) and then score what it wrote, through the same score_and_print.
+ * result files; with --model it first runs the tracker over the dataset (eval/runner) and then
+ * scores what it wrote, through the same score_and_print.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +10,9 @@
 #include "cli/cli.h"
 #include "data/datasets.h"
 #include "eval/metrics.h"
+#include "eval/runner.h"
 #include "eval/score.h"
+#include "kernels/kernels.h"
 
 static const char *usage =
     "lorat eval --results DIR --dataset NAME --root DIR [--split test|val|train|all]\n"
@@ -26,11 +28,19 @@ static const char *usage =
     "                  TrackingNet server's metrics.py\n"
     "  --json          print one JSON object instead of the table\n"
     "  --per-sequence  add a row per sequence to the table\n"
-    "lorat eval --model M ...   (run the tracker, then score: not available yet)";
+    "lorat eval --model M --dataset NAME --root DIR [--split ...] [--out DIR] [--jobs N]\n"
+    "           [--threads N] [--runs N] [--zip FILE] [--quiet] [--protocol ...] [--json]\n"
+    "  runs the tracker over every sequence, writes the result files (and seconds per frame) to\n"
+    "  --out (default results/<dataset>), then scores them. A sequence whose file exists is\n"
+    "  skipped, so an interrupted run resumes. --jobs: sequences tracked at once, each with\n"
+    "  threads/jobs threads. --runs N: repetitions (GOT-10k layout: <seq>_00N.txt; else\n"
+    "  OUT/run_00N/), each scored. --zip: also pack the files as the evaluation server takes them\n"
+    "  (GOT-10k, TrackingNet); test splits without public ground truth are packed, not scored.";
 
 typedef struct eval_args {
     const char *results, *dataset, *root, *split, *protocol, *model;
-    int json, per_sequence;
+    const char *out, *jobs, *threads, *runs, *zip;
+    int json, per_sequence, quiet;
 } eval_args;
 
 /* Opens the dataset, scores the results folder and prints the table or the JSON. */
@@ -68,6 +78,74 @@ static int score_and_print(const eval_args *a, const char *results_dir) {
     return rc;
 }
 
+/* --model: track every sequence (eval/runner), then score each run's folder. */
+static int run_and_score(const eval_args *a) {
+    if (!a->dataset || !a->root) return cli_usage_error("eval", usage, "--dataset and --root are required");
+    lorat_error err = {0};
+    dataset_kind kind;
+    dataset_options opt = {0};
+    metrics_protocol protocol = METRICS_PROTOCOL_PAPER;
+    if (dataset_kind_parse(a->dataset, &kind, &err) || (a->split && dataset_split_parse(a->split, &opt.split, &err)) ||
+        (a->protocol && metrics_protocol_parse(a->protocol, &protocol, &err)))
+        return cli_usage_error("eval", usage, "%s", err.message);
+    runner_options ro = {.jobs = 1, .threads = 0, .runs = 1, .quiet = a->quiet};
+    if ((a->jobs && (!cli_parse_int(a->jobs, &ro.jobs) || ro.jobs < 1)) ||
+        (a->threads && (!cli_parse_int(a->threads, &ro.threads) || ro.threads < 1)) ||
+        (a->runs && (!cli_parse_int(a->runs, &ro.runs) || ro.runs < 1)))
+        return cli_usage_error("eval", usage, "--jobs, --threads and --runs take positive numbers");
+    char out[4096];
+    snprintf(out, sizeof out, "%s", a->out ? a->out : "");
+    if (!a->out) snprintf(out, sizeof out, "results/%s", dataset_kind_name(kind));
+    ro.out_dir = out;
+    if (ro.threads) kernels_set_threads(ro.threads);
+
+    dataset ds;
+    if (dataset_open(&ds, kind, a->root, &opt, &err)) return cli_fail("eval", &err);
+    lorat_model *model = NULL;
+    if (lorat_model_load(a->model, &model, &err)) {
+        dataset_free(&ds);
+        return cli_fail("eval", &err);
+    }
+    runner_stats stats;
+    lorat_status st = runner_run(&ds, model, &ro, &stats, &err);
+    lorat_model_free(model);
+    if (!a->quiet)
+        fprintf(stderr, "lorat eval: tracked %d sequence runs (%ld frames) in %.1f s with %d job(s); %d already done\n",
+                stats.sequences_run, stats.frames, stats.seconds, ro.jobs, stats.sequences_skipped);
+    if (st) {
+        dataset_free(&ds);
+        return cli_fail("eval", &err);
+    }
+    int rc = 0;
+    if (a->zip) {
+        char **names = malloc(sizeof(char *) * (size_t)(ds.count ? ds.count : 1));
+        for (int i = 0; names && i < ds.count; i++) names[i] = ds.seqs[i].name;
+        char dir[4096];
+        if (!names || results_zip(runner_run_dir(dir, sizeof dir, &ro, kind, 1), results_layout_for(kind), names,
+                                  ds.count, a->zip, &err))
+            rc = cli_fail("eval", &err);
+        else if (!a->quiet)
+            fprintf(stderr, "lorat eval: wrote %s\n", a->zip);
+        free(names);
+    }
+    /* The test splits of GOT-10k and TrackingNet publish only the first box: nothing to score here. */
+    int hidden = (kind == DATASET_GOT10K || kind == DATASET_TRACKINGNET) && ds.split == DATASET_SPLIT_TEST;
+    dataset_free(&ds);
+    if (hidden) {
+        fprintf(stderr, "lorat eval: the %s test ground truth is not public: submit the results%s to the "
+                        "benchmark's server\n", dataset_display_name(kind), a->zip ? " zip" : " (--zip FILE packs them)");
+        return rc;
+    }
+    int plain_runs = ro.runs > 1 && results_layout_for(kind) == RESULTS_LAYOUT_PLAIN;
+    for (int r = 1; r <= (plain_runs ? ro.runs : 1) && !rc; r++) {
+        char dir[4096];
+        runner_run_dir(dir, sizeof dir, &ro, kind, r);
+        if (plain_runs && !a->json) printf("run %d (%s):\n", r, dir);
+        rc = score_and_print(a, dir);
+    }
+    return rc;
+}
+
 int cli_eval(int argc, char **argv) {
     eval_args a = {0};
     for (int i = 0; i < argc; i++) {
@@ -76,8 +154,14 @@ int cli_eval(int argc, char **argv) {
             cli_opt(argc, argv, &i, "--root", &a.root) ||
             cli_opt(argc, argv, &i, "--split", &a.split) ||
             cli_opt(argc, argv, &i, "--protocol", &a.protocol) ||
-            cli_opt(argc, argv, &i, "--model", &a.model))
+            cli_opt(argc, argv, &i, "--model", &a.model) || cli_opt(argc, argv, &i, "--out", &a.out) ||
+            cli_opt(argc, argv, &i, "--jobs", &a.jobs) || cli_opt(argc, argv, &i, "--threads", &a.threads) ||
+            cli_opt(argc, argv, &i, "--runs", &a.runs) || cli_opt(argc, argv, &i, "--zip", &a.zip))
             continue;
+        if (cli_flag(argv, i, "--quiet")) {
+            a.quiet = 1;
+            continue;
+        }
         if (cli_flag(argv, i, "--json")) {
             a.json = 1;
         } else if (cli_flag(argv, i, "--per-sequence")) {
@@ -89,12 +173,7 @@ int cli_eval(int argc, char **argv) {
             return cli_usage_error("eval", usage, "unknown argument '%s'", argv[i]);
         }
     }
-    if (a.model) {
-        fprintf(stderr, "lorat eval: --model (running the tracker over a dataset, then scoring) is "
-                        "not available yet; run the tracker elsewhere and score its result files "
-                        "with --results DIR\n");
-        return 1;
-    }
+    if (a.model) return run_and_score(&a);
     if (!a.results) return cli_usage_error("eval", usage, "--results DIR is required");
     if (!a.dataset) return cli_usage_error("eval", usage, "--dataset NAME is required");
     if (!a.root) return cli_usage_error("eval", usage, "--root DIR is required");
