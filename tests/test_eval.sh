@@ -225,7 +225,7 @@ check_error "unknown protocol" "unknown protocol 'vot'" $L --protocol vot
 check_error "unknown dataset" "unknown dataset 'vot2020'" "$LORAT" eval --results "$TMP/res_lasot" --dataset vot2020 --root "$TMP/lasot"
 check_error "dataset without a split" "one split" "$LORAT" eval --results "$TMP/res_otb" --dataset otb --root "$TMP/otb" --split val
 check_error "missing --root" "--root DIR is required" "$LORAT" eval --results "$TMP/res_lasot" --dataset lasot
-check_error "--model is not yet" "not available yet" "$LORAT" eval --model m.safetensors --dataset lasot --root "$TMP/lasot"
+check_error "--model with a missing model file" "m.safetensors: cannot open" "$LORAT" eval --model m.safetensors --dataset lasot --root "$TMP/lasot" --out "$TMP/unused"
 "$LORAT" eval --model m.safetensors --dataset lasot --root "$TMP/lasot" >/dev/null 2>&1
 [ $? -eq 1 ] && pass || fail "--model exits 1"
 
