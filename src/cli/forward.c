@@ -2,6 +2,8 @@
  * forward.c — `lorat forward`: the network on raw tensors, for parity checks against PyTorch.
  * Inputs z (B,3,Hz,Wz), x (B,3,Hx,Wx) normalised F32 and z_feat_mask (B,hz,wz) integer;
  * outputs score_map (B,h,w) raw logits and boxes (B,h,w,4) normalised xyxy, F32.
+ * With --grad (an unmerged model), also gt_boxes (B,4) normalised xyxy in the search crop, and
+ * the training loss and the gradient of every trainable tensor (--full: of every parameter).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,12 +12,18 @@
 #include "cli/cli.h"
 #include "io/safetensors.h"
 #include "kernels/kernels.h"
+#include "model/backward.h"
 #include "model/model.h"
+#include "train/loss.h"
 
 static const char *usage =
     "lorat forward --model M.safetensors --inputs in.safetensors --out out.safetensors\n"
-    "              [--intermediates] [--threads N]\n"
-    "  --intermediates  also write tokens_embed, tokens_block<i>, tokens_norm (B,N,D)";
+    "              [--intermediates] [--grad [--full]] [--threads N]\n"
+    "  --intermediates  also write tokens_embed, tokens_block<i>, tokens_norm (B,N,D)\n"
+    "  --grad           also read gt_boxes (B,4) (normalised xyxy in the search crop) and write\n"
+    "                   loss, loss_cls, loss_reg, cls_target and grad.<name> of every trainable\n"
+    "                   tensor; needs an unmerged model (lorat convert ... --no-merge)\n"
+    "  --full           with --grad: gradients of all parameters (full fine-tuning)";
 
 typedef struct captured {
     tensor_info t[128];
@@ -64,15 +72,104 @@ static const tensor_info *get_input(const safetensors *st, const char *path, con
     return t;
 }
 
+/* What --grad adds to the output: losses, the soft classification target and the gradients. */
+typedef struct grad_run {
+    tensor_info *t;
+    char (*names)[80];
+    int n;
+    float losses[3];
+    float *cls_target;
+    model_grads *g;
+} grad_run;
+
+static void grad_run_free(grad_run *gr) {
+    free(gr->t);
+    free(gr->names);
+    free(gr->cls_target);
+    model_grads_free(gr->g);
+}
+
+/* Runs the training forward, the loss and backward; score and boxes are overwritten with the
+ * training forward's outputs (the same numbers as the plain forward's). */
+static lorat_status grad_compute(grad_run *gr, const lorat_model *m, const safetensors *in,
+                                 const char *inputs, const float *z, const float *x,
+                                 const uint8_t *mask, int B, int full, float *score, float *boxes,
+                                 lorat_error *err) {
+    const model_config *c = &m->cfg;
+    if (c->lora_rank <= 0 || c->lora_merged)
+        return err_set(err, LORAT_STATUS_BAD_INPUT,
+                       "--grad needs the model with LoRA unmerged (its LoRA tensors are what is "
+                       "trained), but this file is %s: convert it again with `lorat convert ... "
+                       "--no-merge`", c->lora_merged ? "merged" : "without LoRA");
+    const tensor_info *tg = get_input(in, inputs, "gt_boxes", 2, (int64_t[]){B, 4}, err);
+    if (!tg) return err->status;
+    if (!dtype_is_float(tg->dtype))
+        return err_set(err, LORAT_STATUS_BAD_INPUT, "%s: gt_boxes must be a float tensor", inputs);
+    train_workspace *ws = NULL;
+    lorat_status st = train_workspace_create(m, B, full, &ws, err);
+    if (st) return st;
+    float *gtb = malloc(sizeof(float) * 4 * (size_t)B);
+    const size_t Mx = (size_t)B * c->search_w * c->search_h;
+    float *dscore = malloc(Mx * sizeof(float)), *dboxes = malloc(Mx * 4 * sizeof(float));
+    gr->cls_target = malloc(Mx * sizeof(float));
+    gr->t = calloc((size_t)m->n_params + 4, sizeof *gr->t);
+    gr->names = calloc((size_t)m->n_params + 4, sizeof *gr->names);
+    if (!gtb || !dscore || !dboxes || !gr->cls_target || !gr->t || !gr->names) {
+        st = err_set(err, LORAT_STATUS_NO_MEMORY, "cannot allocate the gradient buffers");
+        goto done;
+    }
+    if ((st = model_grads_create(m, full, &gr->g, err))) goto done;
+    dtype_to_f32(gtb, tg->data, tg->dtype, (size_t)B * 4);
+    model_train_forward(m, ws, z, x, mask);
+    loss_value lv;
+    loss_forward_backward(&lv, dscore, dboxes, gr->cls_target, ws->score, ws->boxes, gtb, B,
+                          c->search_h, c->search_w);
+    model_backward(m, ws, gr->g, dscore, dboxes, mask);
+    memcpy(score, ws->score, Mx * sizeof(float));
+    memcpy(boxes, ws->boxes, Mx * 4 * sizeof(float));
+
+    gr->losses[0] = (float)lv.total;
+    gr->losses[1] = (float)lv.cls;
+    gr->losses[2] = (float)lv.reg;
+    static const char *const loss_names[3] = {"loss", "loss_cls", "loss_reg"};
+    for (int i = 0; i < 3; i++)
+        gr->t[gr->n++] = (tensor_info){.name = loss_names[i], .dtype = DTYPE_F32, .ndim = 1,
+                                       .shape = {1}, .data = &gr->losses[i], .nbytes = 4};
+    gr->t[gr->n++] = (tensor_info){.name = "cls_target", .dtype = DTYPE_F32, .ndim = 3,
+                                   .shape = {B, c->search_h, c->search_w}, .data = gr->cls_target,
+                                   .nbytes = Mx * 4};
+    for (int i = 0; i < m->n_params; i++) {
+        const param_desc *p = &m->params[i];
+        const float *gp = model_grad_of(m, gr->g, *p->slot);
+        if (!gp) continue;
+        snprintf(gr->names[gr->n], sizeof gr->names[0], "grad.%s", p->name);
+        tensor_info *t = &gr->t[gr->n];
+        *t = (tensor_info){.name = gr->names[gr->n], .dtype = DTYPE_F32, .ndim = p->ndim,
+                           .data = gp, .nbytes = p->numel * 4};
+        for (int d = 0; d < p->ndim; d++) t->shape[d] = p->shape[d];
+        gr->n++;
+    }
+done:
+    free(gtb);
+    free(dscore);
+    free(dboxes);
+    train_workspace_free(ws);
+    return st;
+}
+
 int cli_forward(int argc, char **argv) {
     const char *model_path = NULL, *inputs = NULL, *output = NULL, *threads_s = NULL;
-    int want_intermediates = 0;
+    int want_intermediates = 0, want_grad = 0, full = 0;
     for (int i = 0; i < argc; i++) {
         if (cli_opt(argc, argv, &i, "--model", &model_path) || cli_opt(argc, argv, &i, "--inputs", &inputs) ||
             cli_opt(argc, argv, &i, "--out", &output) || cli_opt(argc, argv, &i, "--threads", &threads_s))
             continue;
         if (cli_flag(argv, i, "--intermediates")) {
             want_intermediates = 1;
+        } else if (cli_flag(argv, i, "--grad")) {
+            want_grad = 1;
+        } else if (cli_flag(argv, i, "--full")) {
+            full = 1;
         } else if (cli_flag(argv, i, "--help") || cli_flag(argv, i, "-h")) {
             printf("usage: %s\n", usage);
             return 0;
@@ -82,6 +179,7 @@ int cli_forward(int argc, char **argv) {
     }
     if (!model_path || !inputs || !output)
         return cli_usage_error("forward", usage, "--model, --inputs and --out are required");
+    if (full && !want_grad) return cli_usage_error("forward", usage, "--full needs --grad");
     int threads = 0;
     if (threads_s && !cli_parse_int(threads_s, &threads))
         return cli_usage_error("forward", usage, "--threads '%s' is not a number", threads_s);
@@ -94,6 +192,8 @@ int cli_forward(int argc, char **argv) {
     float *z = NULL, *x = NULL, *score = NULL, *boxes = NULL;
     uint8_t *mask = NULL;
     captured cap = {.n = 0};
+    grad_run gr = {0};
+    tensor_info *outs = NULL;
     int rc = 1;
     if (lorat_model_load(model_path, &m, &err) || safetensors_open(inputs, &in, &err)) goto fail;
     const model_config *c = &m->cfg;
@@ -134,18 +234,26 @@ int cli_forward(int argc, char **argv) {
     forward_probe probe = {.on_tokens = want_intermediates ? capture : NULL, .ctx = &cap};
     model_forward(m, ws, z, x, mask, (int)B, score, boxes, &probe);
 
-    tensor_info outs[130];
+    if (want_grad && grad_compute(&gr, m, in, inputs, z, x, mask, (int)B, full, score, boxes, &err)) goto fail;
+    outs = malloc(sizeof *outs * (size_t)(2 + cap.n + gr.n));
+    if (!outs) {
+        err_set(&err, LORAT_STATUS_NO_MEMORY, "cannot allocate the output list");
+        goto fail;
+    }
     int n_out = 0;
     outs[n_out++] = (tensor_info){.name = "score_map", .dtype = DTYPE_F32, .ndim = 3,
                                   .shape = {B, c->search_h, c->search_w}, .data = score, .nbytes = B * Nx * 4};
     outs[n_out++] = (tensor_info){.name = "boxes", .dtype = DTYPE_F32, .ndim = 4,
                                   .shape = {B, c->search_h, c->search_w, 4}, .data = boxes, .nbytes = B * Nx * 16};
     for (int i = 0; i < cap.n; i++) outs[n_out++] = cap.t[i];
+    for (int i = 0; i < gr.n; i++) outs[n_out++] = gr.t[i];
     if (safetensors_write(output, outs, n_out, NULL, 0, &err)) goto fail;
     rc = 0;
 fail:
     if (rc) cli_fail("forward", &err);
     for (int i = 0; i < cap.n; i++) free((void *)cap.t[i].data);
+    grad_run_free(&gr);
+    free(outs);
     model_workspace_free(ws);
     safetensors_close(in);
     lorat_model_free(m);

@@ -1,0 +1,157 @@
+/*
+ * backward.c — the backward pass of LoRAT, layer by layer in reverse (llm.c style), from the
+ * loss gradients of the score map and boxes to every parameter gradient.
+ *
+ * Through a frozen linear only the input gradient flows (dinp = dout·W); its weight gradient is
+ * computed only in full mode (model_grad_of returns NULL for frozen tensors otherwise, and every
+ * kernel skips a NULL gradient). So gradients reach the LoRA tensors of early blocks through the
+ * frozen later ones at the cost of one GEMM per frozen linear, not two.
+ */
+#include <string.h>
+
+#include "kernels/kernels.h"
+#include "kernels/kernels_backward.h"
+#include "model/backward.h"
+
+enum { COLS = 64 };
+
+/* drows (rows,D) += Σ over tokens t of d (M,D) row t into row index_of(t); columns split among
+ * threads so that no two threads write the same element. */
+static void embed_backward(float *drows, const float *d, const uint8_t *z_mask, int pos, int B,
+                           int Nz, int N, int template_w, int search_w, int D) {
+    const int chunks = (D + COLS - 1) / COLS;
+#pragma omp parallel for schedule(static)
+    for (int ch = 0; ch < chunks; ch++) {
+        const int c0 = ch * COLS, c1 = c0 + COLS < D ? c0 + COLS : D;
+        for (int t = 0; t < B * N; t++) {
+            const int b = t / N, i = t % N;
+            int row;
+            if (pos)
+                row = i < Nz ? (i / template_w) * search_w + i % template_w : i - Nz;
+            else
+                row = i < Nz ? (z_mask[(size_t)b * Nz + i] ? 1 : 0) : 2;
+            float *dst = drows + (size_t)row * D;
+            const float *src = d + (size_t)t * D;
+            for (int k = c0; k < c1; k++)
+                dst[k] += src[k];
+        }
+    }
+}
+
+void model_backward(const lorat_model *m, train_workspace *ws, model_grads *g, const float *dscore,
+                    const float *dboxes, const uint8_t *z_mask) {
+    const model_config *c = &m->cfg;
+    const model_weights *w = &m->w;
+    const int B = ws->B, D = c->dim, H = c->ffn_hidden, p = c->patch, r = c->lora_rank;
+    const int Nz = ws->Nz, Nx = ws->Nx, N = ws->N, M = B * N, Mx = B * Nx;
+    const int fc1_out = c->swiglu ? 2 * H : H;
+    const int pp = 3 * p * p;
+    const int lora = r > 0 && !c->lora_merged;
+    const float s = config_lora_scaling(c);
+#define G(param) model_grad_of(m, g, (param))
+
+    /* Head. Boxes = (cx − l, cy − t, cx + r, cy + b) with (l,t,r,b) = sigmoid(reg). */
+    for (int t = 0; t < Mx; t++) {
+        const float *sg = ws->reg_sig + (size_t)t * 4, *db = dboxes + (size_t)t * 4;
+        float *o = ws->d_out + (size_t)t * 4;
+        const float ds[4] = {-db[0], -db[1], db[2], db[3]};
+        for (int k = 0; k < 4; k++)
+            o[k] = ds[k] * sg[k] * (1.0f - sg[k]);
+    }
+    for (int h = 0; h < 2; h++) {
+        const int outs = h == 0 ? 1 : 4;
+        const float *dout = h == 0 ? dscore : ws->d_out;
+        linear_backward(ws->d_head[0], G(w->head_w[h][2]), G(w->head_b[h][2]), dout, outs,
+                        ws->head_act[h][1], w->head_w[h][2], Mx, D, outs, 0);
+        gelu_backward(ws->d_head[0], ws->d_head[0], ws->head_pre[h][1], Mx, D);
+        linear_backward(ws->d_head[1], G(w->head_w[h][1]), G(w->head_b[h][1]), ws->d_head[0], D,
+                        ws->head_act[h][0], w->head_w[h][1], Mx, D, D, 0);
+        gelu_backward(ws->d_head[1], ws->d_head[1], ws->head_pre[h][0], Mx, D);
+        linear_backward(ws->d_head_in, G(w->head_w[h][0]), G(w->head_b[h][0]), ws->d_head[1], D,
+                        ws->head_in, w->head_w[h][0], Mx, D, D, h > 0);
+    }
+
+    /* Final norm: the template rows got no gradient from the head. */
+    float *d_normed = ws->d_ln;
+    for (int b = 0; b < B; b++) {
+        memset(d_normed + (size_t)b * N * D, 0, sizeof(float) * (size_t)Nz * D);
+        memcpy(d_normed + ((size_t)b * N + Nz) * D, ws->d_head_in + (size_t)b * Nx * D,
+               sizeof(float) * (size_t)Nx * D);
+    }
+    memset(ws->d_res, 0, sizeof(float) * (size_t)M * D);
+    layernorm_backward(ws->d_res, G(w->norm_w), G(w->norm_b), d_normed, ws->res_out, w->norm_w,
+                       ws->nmean, ws->nrstd, M, D);
+
+    /* Blocks, last first. d_res is the gradient of the stream leaving the block; both residual
+     * branches pass it through unchanged and add their LayerNorm input gradient to it. */
+    for (int l = c->depth - 1; l >= 0; l--) {
+        const block_weights *bw = &w->blocks[l];
+        const block_acts *a = &ws->blocks[l];
+        const lora_pair *lp = bw->lora;
+
+        residual_backward(ws->d_y, G(bw->ls2), G(bw->fc2_b), ws->d_res, a->y2, bw->fc2_b, bw->ls2,
+                          M, D);
+        linear_backward(ws->d_act, G(bw->fc2_w), NULL, ws->d_y, D, a->act, bw->fc2_w, M, H, D, 0);
+        if (lora)
+            lora_backward(ws->d_act, G(lp[LORA_FC2].A), G(lp[LORA_FC2].B), ws->d_y, D, a->act,
+                          a->u_fc2, lp[LORA_FC2].A, lp[LORA_FC2].B, s, ws->d_lora, M, H, D, r);
+        if (c->swiglu)
+            swiglu_backward(ws->d_hidden, ws->d_act, a->hpre, M, H);
+        else
+            gelu_backward(ws->d_hidden, ws->d_act, a->hpre, M, H);
+        linear_backward(ws->d_ln, G(bw->fc1_w), G(bw->fc1_b), ws->d_hidden, fc1_out, a->ln2,
+                        bw->fc1_w, M, D, fc1_out, 0);
+        if (lora)
+            lora_backward(ws->d_ln, G(lp[LORA_FC1].A), G(lp[LORA_FC1].B), ws->d_hidden, fc1_out,
+                          a->ln2, a->u_fc1, lp[LORA_FC1].A, lp[LORA_FC1].B, s, ws->d_lora, M, D,
+                          fc1_out, r);
+        layernorm_backward(ws->d_res, G(bw->norm2_w), G(bw->norm2_b), ws->d_ln, a->res_mid,
+                           bw->norm2_w, a->mean2, a->rstd2, M, D);
+
+        residual_backward(ws->d_y, G(bw->ls1), G(bw->proj_b), ws->d_res, a->y1, bw->proj_b, bw->ls1,
+                          M, D);
+        linear_backward(ws->d_att, G(bw->proj_w), NULL, ws->d_y, D, a->att, bw->proj_w, M, D, D, 0);
+        if (lora)
+            lora_backward(ws->d_att, G(lp[LORA_PROJ].A), G(lp[LORA_PROJ].B), ws->d_y, D, a->att,
+                          a->u_proj, lp[LORA_PROJ].A, lp[LORA_PROJ].B, s, ws->d_lora, M, D, D, r);
+        attention_backward(ws->d_qkv, ws->d_att, a->qkv, ws->scratch, B, N, c->heads, c->head_dim);
+        linear_backward(ws->d_ln, G(bw->qkv_w), G(bw->qkv_b), ws->d_qkv, 3 * D, a->ln1, bw->qkv_w,
+                        M, D, 3 * D, 0);
+        if (lora)
+            for (int k = 0; k < 3; k++)
+                lora_backward(ws->d_ln, G(lp[k].A), G(lp[k].B), ws->d_qkv + (size_t)k * D, 3 * D,
+                              a->ln1, a->u_qkv[k], lp[k].A, lp[k].B, s, ws->d_lora, M, D, D, r);
+        layernorm_backward(ws->d_res, G(bw->norm1_w), G(bw->norm1_b), ws->d_ln, a->res_in,
+                           bw->norm1_w, a->mean1, a->rstd1, M, D);
+    }
+
+    /* Embedding: d_res is now the gradient of tokens_embed = patches·Wᵀ + b + pos + type. */
+    float *dtype = G(w->type_embed), *dpos = G(w->pos_embed);
+    if (dtype) embed_backward(dtype, ws->d_res, z_mask, 0, B, Nz, N, c->template_w, c->search_w, D);
+    if (dpos) embed_backward(dpos, ws->d_res, z_mask, 1, B, Nz, N, c->template_w, c->search_w, D);
+    if (G(w->patch_w) || G(w->patch_b))
+        linear_backward(NULL, G(w->patch_w), G(w->patch_b), ws->d_res, D, ws->patches, w->patch_w,
+                        M, pp, D, 0);
+#undef G
+}
+
+double model_train_flops(const model_config *c, int B, int full) {
+    const double D = c->dim, H = c->ffn_hidden, L = c->depth, pp = 3.0 * c->patch * c->patch;
+    const double r = c->lora_rank > 0 && !c->lora_merged ? c->lora_rank : 0;
+    const double fc1_out = c->swiglu ? 2 * H : H;
+    const double Nz = (double)c->template_w * c->template_h, Nx = (double)c->search_w * c->search_h;
+    const double N = Nz + Nx, M = B * N, Mx = B * Nx;
+    /* MACs of one pass through each part (forward); one MAC = 2 FLOPs. */
+    const double patch = M * pp * D;
+    const double linears = L * M * (3 * D * D + D * D + fc1_out * D + H * D);
+    const double lora = L * M * r * (3 * (D + D) + (D + D) + (D + fc1_out) + (H + D));
+    const double attn = L * B * 2 * N * N * D;
+    const double head = Mx * (2 * 2 * D * D + D + 4 * D);
+    const double fwd = patch + linears + lora + attn + head;
+    /* Backward: frozen linears give dinp only (1×; 2× with dW in full mode); LoRA 2× (dA, dB,
+     * du, dinp); attention 2.5× (recomputed scores + dV, dP, dQ, dK); head 2×; the patch
+     * embedding needs dW only in full mode. */
+    const double bwd =
+        (full ? 2 : 1) * linears + 2 * lora + 2.5 * attn + 2 * head + (full ? patch : 0);
+    return 2.0 * (fwd + bwd);
+}

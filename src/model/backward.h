@@ -1,0 +1,110 @@
+/*
+ * backward.h — training: the forward pass that keeps the activations backward needs, the
+ * hand-written backward through the whole model, and the gradient blocks.
+ *
+ * The model must be in the UNMERGED LoRA layout (lora_rank > 0, lora_merged = 0), as
+ * model_load_official(..., merge = 0, ...) or a `--no-merge` model file gives it.
+ *
+ * Gradients mirror the parameter blocks: grads->trainable has the layout of m->trainable (so an
+ * optimiser is one flat loop over n_trainable floats), and in full mode grads->frozen mirrors
+ * m->frozen. model_grad_of() maps a parameter's view pointer to its gradient.
+ *
+ * LoRA mode computes gradients for the trainable block only: through frozen linears only the
+ * input gradient flows (no dW for frozen weights). Full mode computes every parameter's gradient
+ * (patch embedding, position embedding, norms, LayerScale, all linear weights and biases).
+ */
+#ifndef LORAT_MODEL_BACKWARD_H
+#define LORAT_MODEL_BACKWARD_H
+
+#include <stdint.h>
+
+#include "core/error.h"
+#include "model/model.h"
+
+typedef struct model_grads {
+    float *trainable; /* n_trainable floats, the layout of m->trainable */
+    float *frozen;    /* full mode: n_frozen floats, the layout of m->frozen; else NULL */
+    size_t n_trainable, n_frozen;
+    int full;
+} model_grads;
+
+lorat_status model_grads_create(const lorat_model *m, int full, model_grads **out,
+                                lorat_error *err);
+void model_grads_zero(model_grads *g);
+void model_grads_free(model_grads *g);
+/* The gradient of the parameter whose view is `param` (a pointer into m->trainable or
+ * m->frozen), or NULL where that gradient is not kept. */
+float *model_grad_of(const lorat_model *m, const model_grads *g, const float *param);
+
+/* Activations of one block, kept for backward. M = B·N rows. */
+typedef struct block_acts {
+    float *res_in;        /* (M,D) stream entering the block (LN1 input) */
+    float *ln1;           /* (M,D) */
+    float *mean1, *rstd1; /* (M) */
+    float *u_qkv[3];      /* (M,r) ln1·Aᵀ of the q, k, v LoRA */
+    float *qkv;           /* (M,3D) after bias */
+    float *att;           /* (M,D) attention output (proj input) */
+    float *u_proj;        /* (M,r) */
+    float *y1;            /* (M,D) proj output before bias (full mode only) */
+    float *res_mid;       /* (M,D) stream after the attention residual (LN2 input) */
+    float *ln2;           /* (M,D) */
+    float *mean2, *rstd2; /* (M) */
+    float *u_fc1;         /* (M,r) */
+    float *hpre;          /* (M,H or 2H) fc1 output with bias (activation input) */
+    float *act;           /* (M,H) GELU/SwiGLU output (fc2 input) */
+    float *u_fc2;         /* (M,r) */
+    float *y2;            /* (M,D) fc2 output before bias (full mode only) */
+} block_acts;
+
+typedef struct train_workspace {
+    int B, N, Nz, Nx, full;
+    float *patches;        /* (M,3·p·p) im2col of every template and search image */
+    block_acts *blocks;    /* depth */
+    float *res_out;        /* (M,D) stream after the last block */
+    float *normed;         /* (M,D) final LayerNorm output */
+    float *nmean, *nrstd;  /* (M) */
+    float *head_in;        /* (Mx,D) search tokens of normed */
+    float *head_pre[2][2]; /* [branch][layer] (Mx,D) linear output with bias */
+    float *head_act[2][2]; /* [branch][layer] (Mx,D) after GELU */
+    float *reg_sig;        /* (Mx,4) sigmoid of the reg branch output */
+    float *score;          /* (Mx) logits */
+    float *boxes;          /* (Mx,4) */
+    /* backward scratch */
+    float *d_res;     /* (M,D) gradient of the residual stream */
+    float *d_y;       /* (M,D) */
+    float *d_ln;      /* (M,D) */
+    float *d_att;     /* (M,D) */
+    float *d_qkv;     /* (M,3D) */
+    float *d_hidden;  /* (M,H or 2H) */
+    float *d_act;     /* (M,H) */
+    float *d_lora;    /* (M,r) */
+    float *d_head_in; /* (Mx,D) */
+    float *d_head[2]; /* (Mx,D) */
+    float *d_out;     /* (Mx,4) */
+    float *scratch;   /* attention forward/backward: 2·N·N per thread */
+    float *block;     /* the one allocation */
+    size_t floats;
+} train_workspace;
+
+/* Plans and allocates every activation and backward buffer for batch B, once. full: also keep
+ * what the frozen parameters' gradients need. */
+lorat_status train_workspace_create(const lorat_model *m, int B, int full, train_workspace **out,
+                                    lorat_error *err);
+void train_workspace_free(train_workspace *ws);
+
+/* The forward of model_forward (same arithmetic, same outputs), keeping the activations.
+ * z (B,3,Hz·p,Wz·p), x (B,3,Hx·p,Wx·p), z_mask (B,Hz,Wz) 0/1; the outputs stay in the workspace:
+ * ws->score (B,Hx,Wx) logits and ws->boxes (B,Hx,Wx,4) normalised xyxy. B = the workspace's. */
+void model_train_forward(const lorat_model *m, train_workspace *ws, const float *z, const float *x,
+                         const uint8_t *z_mask);
+
+/* Backward of the last model_train_forward: dscore (B,Hx,Wx) and dboxes (B,Hx,Wx,4) are the
+ * loss gradients; parameter gradients are ACCUMULATED into g (zero it first). In full mode g
+ * must be a full gradient block and ws a full workspace. */
+void model_backward(const lorat_model *m, train_workspace *ws, model_grads *g, const float *dscore,
+                    const float *dboxes, const uint8_t *z_mask);
+
+/* FLOPs of one training step (forward + backward) for batch B, LoRA mode or full. */
+double model_train_flops(const model_config *c, int B, int full);
+
+#endif
