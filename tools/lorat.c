@@ -12,6 +12,7 @@ static const struct {
     {"track", cli_track, "track an object in a video or frame folder from a first box"},
     {"eval", cli_eval, "one-pass evaluation on a benchmark, or scoring of result files"},
     {"report", cli_report, "tables and success / precision plots of several trackers"},
+    {"train", cli_train, "LoRA (or full) fine-tuning with the paper's recipe, resumable"},
     {"synth", cli_synth, "write procedural tracking sequences (GOT-10k layout)"},
     {"convert", cli_convert, "official DINOv2 .pth + LoRAT checkpoint -> lorat model file"},
     {"forward", cli_forward, "run the network on raw input tensors (for parity checks)"},

@@ -69,6 +69,7 @@ int cli_convert(int argc, char **argv) {
     if (saf) cfg.search_area_factor = strtof(saf, NULL);
     if (!variant && model_infer_backbone(dinov2, &cfg, &err)) return cli_fail("convert", &err);
     uint64_t seed = seed_s ? strtoull(seed_s, NULL, 10) : 0;
+    if (!checkpoint) cfg.lora_rank = 0; /* nothing to merge: head and type embedding are seeded */
 
     lorat_model *m = NULL;
     if (model_load_official(dinov2, checkpoint, &cfg, merge, seed, &m, &err))

@@ -182,7 +182,8 @@ static lorat_status load_checkpoint(lorat_model *m, const tensor_file *f, lorat_
     return LORAT_STATUS_OK;
 }
 
-/* The official init of what a checkpoint would bring: trunc_normal(0.02) weights, zero biases. */
+/* The official init of what a checkpoint would bring: trunc_normal(0.02) weights (LoRA A and B
+ * too: the 'bert' init, B not zero), zero biases. */
 static void seeded_init(lorat_model *m, uint64_t seed) {
     rng r;
     rng_seed(&r, seed);
@@ -205,10 +206,14 @@ lorat_status model_load_official(const char *dinov2_path, const char *checkpoint
     lorat_model *m = NULL;
     lorat_status st = tensor_file_open(dinov2_path, &bb, err);
     if (st) return st;
-    cfg.lora_rank = 0;
+    /* With a checkpoint, LoRA's rank and scaling come from it. Without one, cfg's rank is kept
+     * (0: no LoRA; > 0: fresh LoRA for training, A and B drawn like the official 'bert' init). */
+    if (checkpoint_path) {
+        cfg.lora_rank = 0;
+        cfg.lora_has_alpha = 0;
+        cfg.lora_rslora = 0;
+    }
     cfg.lora_merged = 0;
-    cfg.lora_has_alpha = 0;
-    cfg.lora_rslora = 0;
     snprintf(cfg.init, sizeof cfg.init, "%s", checkpoint_path ? "checkpoint" : "seeded");
     if (checkpoint_path) {
         if ((st = tensor_file_open(checkpoint_path, &ck, err))) goto done;
@@ -247,6 +252,30 @@ done:
     if (st) {
         lorat_model_free(m);
         return st;
+    }
+    *out = m;
+    return LORAT_STATUS_OK;
+}
+
+lorat_status model_add_lora(const lorat_model *src, int rank, float alpha, int rslora, uint64_t seed,
+                            lorat_model **out, lorat_error *err) {
+    *out = NULL;
+    model_config cfg = src->cfg;
+    if (cfg.lora_rank > 0 && !cfg.lora_merged)
+        return err_set(err, LORAT_STATUS_BAD_INPUT, "the model already has unmerged LoRA tensors");
+    cfg.lora_rank = rank;
+    cfg.lora_alpha = alpha;
+    cfg.lora_has_alpha = 1;
+    cfg.lora_rslora = rslora;
+    cfg.lora_merged = 0;
+    lorat_model *m = NULL;
+    lorat_status st = model_create(&cfg, &m, err);
+    if (st) return st;
+    seeded_init(m, seed);
+    for (int i = 0; i < m->n_params; i++) {
+        const param_desc *p = &m->params[i];
+        const param_desc *q = model_find_param(src, p->name);
+        if (q && q->numel == p->numel) memcpy(*p->slot, *q->slot, sizeof(float) * p->numel);
     }
     *out = m;
     return LORAT_STATUS_OK;

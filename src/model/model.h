@@ -137,6 +137,11 @@ lorat_status model_load_official(const char *dinov2_path, const char *checkpoint
  * heads are set to dim/64 unless cfg->heads is already positive. Sizes are left as they are. */
 lorat_status model_infer_backbone(const char *dinov2_path, model_config *cfg, lorat_error *err);
 
+/* A copy of src (merged or LoRA-free) with fresh LoRA tensors of rank `rank` beside every frozen
+ * linear, drawn like the official init; everything else, the head included, is copied. */
+lorat_status model_add_lora(const lorat_model *src, int rank, float alpha, int rslora, uint64_t seed,
+                            lorat_model **out, lorat_error *err);
+
 /* Writes the canonical model file (all parameters, F32, configuration in the metadata). */
 lorat_status model_save(const lorat_model *m, const char *path, lorat_error *err);
 

@@ -1,0 +1,237 @@
+/*
+ * trainer.c — see trainer.h. One optimiser step:
+ *   grads = 0; for each of `accum` micro-batches: forward (activations kept), loss and its
+ *   gradient scaled by 1/accum, backward (accumulating); clip the global norm at `clip`;
+ *   AdamW with lr = schedule(t).
+ * Everything that decides a step — the batch (loader: seed, epoch, step), the parameters and
+ * moments (checkpoint) and the schedule position — is restored on --resume, so a resumed run
+ * gives the same losses as one that was never stopped (at the same thread count).
+ */
+#include "train/trainer.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "data/loader.h"
+#include "model/backward.h"
+#include "train/checkpoint.h"
+#include "train/log.h"
+#include "train/loss.h"
+#include "train/optim.h"
+#include "train/schedule.h"
+
+void trainer_config_default(trainer_config *c) {
+    memset(c, 0, sizeof *c);
+    c->batch = 8;
+    c->accum = 1;
+    c->workers = 2;
+    c->samples_per_epoch = 131072;
+    c->epochs = 170;
+    c->warmup_epochs = 2;
+    c->lr = 1e-4;
+    c->min_lr = 1e-6;
+    c->warmup_lr = 1e-7;
+    c->weight_decay = 0.1;
+    c->clip = 1.0;
+    c->seed = 42;
+    c->keep = 5;
+    c->save_every = 10;
+    c->log_every = 10;
+}
+
+static void mkdirs(const char *path) {
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            mkdir(buf, 0777);
+            *p = '/';
+        }
+    mkdir(buf, 0777);
+}
+
+static void print_memory_plan(const lorat_model *m, const model_grads *g, const adamw *opt,
+                              const train_workspace *ws, const loader_config *lc, int full) {
+    const double MB = 1024.0 * 1024.0;
+    const model_config *c = &m->cfg;
+    double params = (m->n_frozen + m->n_trainable) * 4.0 / MB;
+    double grads = (g->n_trainable + g->n_frozen) * 4.0 / MB;
+    double moments = 2.0 * opt->n_moments * 4.0 / MB;
+    double acts = ws->floats * 4.0 / MB;
+    size_t zp = (size_t)3 * c->template_w * c->patch * c->template_h * c->patch;
+    size_t xp = (size_t)3 * c->search_w * c->patch * c->search_h * c->patch;
+    int ring = lc->prefetch > 0 ? lc->prefetch : (lc->workers + 1 > 2 ? lc->workers + 1 : 2);
+    double batches = (double)ring * lc->batch * (zp + xp) * 4.0 / MB;
+    fprintf(stderr,
+            "lorat train: memory plan (%s): parameters %.1f MB (trainable %.1f MB), gradients %.1f MB, "
+            "AdamW moments %.1f MB, activations %.1f MB (batch %d), loader %.1f MB; total %.1f MB\n",
+            full ? "full fine-tuning" : "LoRA", params, (full ? m->n_frozen + m->n_trainable : m->n_trainable) * 4.0 / MB,
+            grads, moments, acts, lc->batch, batches, params + grads + moments + acts + batches);
+}
+
+lorat_status trainer_run(lorat_model *m, const trainer_config *c, lorat_error *err) {
+    lorat_status st = LORAT_STATUS_OK;
+    const model_config *mc = &m->cfg;
+    if (!c->full && (mc->lora_rank <= 0 || mc->lora_merged))
+        return err_set(err, LORAT_STATUS_BAD_INPUT, "LoRA training needs a model with unmerged LoRA tensors (rank > 0)");
+    if (c->batch < 1 || c->accum < 1 || c->epochs < 1 || c->workers < 1)
+        return err_set(err, LORAT_STATUS_BAD_INPUT, "batch, accum, epochs and workers must be >= 1");
+    mkdirs(c->out_dir);
+
+    loader *ld = NULL;
+    model_grads *g = NULL;
+    train_workspace *ws = NULL;
+    optim_segment *segs = NULL;
+    int n_segs = 0;
+    adamw *opt = NULL;
+    train_log log = {0};
+    float *dscore = NULL, *dboxes = NULL;
+    char path[8192];
+
+    loader_config lc = {.datasets = c->datasets, .weights = c->weights, .sources = c->sources,
+                        .batch = c->batch, .workers = c->workers, .seed = c->seed,
+                        .samples_per_epoch = c->samples_per_epoch};
+    pair_config_from_model(&lc.pair, mc);
+    if ((st = loader_create(&ld, &lc, err))) goto done;
+    const int64_t batches_per_epoch = loader_steps_per_epoch(ld);
+    const int64_t iters_per_epoch = batches_per_epoch / c->accum;
+    if (iters_per_epoch < 1) {
+        st = err_set(err, LORAT_STATUS_BAD_INPUT,
+                     "an epoch of %lld samples holds no optimiser step of %d x %d samples: raise "
+                     "--samples-per-epoch or lower --batch / --accum",
+                     (long long)c->samples_per_epoch, c->batch, c->accum);
+        goto done;
+    }
+    if ((st = model_grads_create(m, c->full, &g, err))) goto done;
+    if ((st = train_workspace_create(m, c->batch, c->full, &ws, err))) goto done;
+    if ((st = optim_segments_for_model(m, g->trainable, c->full ? g->frozen : NULL, &segs, &n_segs, err))) goto done;
+    adamw_config ac;
+    adamw_config_default(&ac);
+    ac.lr = c->lr;
+    ac.weight_decay = c->weight_decay;
+    if ((st = adamw_create(segs, n_segs, &ac, &opt, err))) goto done;
+    lr_schedule sched;
+    lr_schedule_official(&sched, iters_per_epoch, c->epochs);
+    sched.base_lr = c->lr;
+    sched.min_lr = c->min_lr;
+    sched.warmup_lr = c->warmup_lr;
+    sched.warmup_t = (int64_t)c->warmup_epochs * iters_per_epoch;
+
+    const int Nx = mc->search_w * mc->search_h;
+    dscore = malloc(sizeof(float) * (size_t)c->batch * Nx);
+    dboxes = malloc(sizeof(float) * (size_t)c->batch * Nx * 4);
+    if (!dscore || !dboxes) {
+        st = err_set(err, LORAT_STATUS_NO_MEMORY, "out of memory");
+        goto done;
+    }
+
+    /* Resume: parameters, moments, step and schedule position from the newest complete checkpoint. */
+    int64_t start_epoch = 0, t = 0;
+    if (c->resume) {
+        int64_t e = -1;
+        char dir[4096];
+        if ((st = checkpoint_find_latest(c->out_dir, &e, dir, sizeof dir, err))) goto done;
+        if (e >= 0) {
+            train_state ts = {0};
+            snprintf(path, sizeof path, "%s/model.safetensors", dir);
+            if ((st = checkpoint_read_model(path, m, c->full, err))) goto done;
+            snprintf(path, sizeof path, "%s/state.safetensors", dir);
+            if ((st = checkpoint_read_state(path, opt, &ts, err))) goto done;
+            start_epoch = ts.epoch;
+            t = ts.iteration;
+            train_state_free(&ts);
+            if (!c->quiet) fprintf(stderr, "lorat train: resuming from %s (epoch %lld, step %lld)\n", dir,
+                                   (long long)start_epoch, (long long)t);
+        } else if (!c->quiet) {
+            fprintf(stderr, "lorat train: no checkpoint in %s yet; starting from the beginning\n", c->out_dir);
+        }
+    }
+    if ((st = loader_seek(ld, start_epoch, 0, err))) goto done;
+    snprintf(path, sizeof path, "%s/log.jsonl", c->out_dir);
+    if ((st = train_log_open(&log, path, err))) goto done;
+    if (!c->quiet) {
+        print_memory_plan(m, g, opt, ws, &lc, c->full);
+        fprintf(stderr, "lorat train: %d epochs x %lld steps of %d x %d samples, lr %g (warmup %d epochs), %d threads, %d loader workers\n",
+                c->epochs, (long long)iters_per_epoch, c->batch, c->accum, c->lr, c->warmup_epochs,
+                omp_get_max_threads(), c->workers);
+    }
+
+    const double t_start = omp_get_wtime();
+    const int64_t t_first = t;
+    double sum_loss = 0, sum_cls = 0, sum_reg = 0;
+    int n_sum = 0;
+    for (int64_t epoch = start_epoch; epoch < c->epochs; epoch++) {
+        for (int64_t it = 0; it < iters_per_epoch; it++, t++) {
+            model_grads_zero(g);
+            loss_value step_loss = {0};
+            for (int a = 0; a < c->accum; a++) {
+                const loader_batch *b = NULL;
+                if ((st = loader_next(ld, &b, err))) goto done;
+                model_train_forward(m, ws, b->z, b->x, b->z_mask);
+                loss_value lv;
+                loss_forward_backward(&lv, dscore, dboxes, NULL, ws->score, ws->boxes, b->gt_box, c->batch,
+                                      mc->search_h, mc->search_w);
+                if (c->accum > 1) {
+                    const float s = 1.0f / (float)c->accum;
+                    for (size_t i = 0; i < (size_t)c->batch * Nx; i++) dscore[i] *= s;
+                    for (size_t i = 0; i < (size_t)c->batch * Nx * 4; i++) dboxes[i] *= s;
+                }
+                model_backward(m, ws, g, dscore, dboxes, b->z_mask);
+                step_loss.total += lv.total / c->accum;
+                step_loss.cls += lv.cls / c->accum;
+                step_loss.reg += lv.reg / c->accum;
+            }
+            double norm = grads_clip(segs, n_segs, c->clip);
+            double lr = lr_schedule_at(&sched, t);
+            if (isfinite(norm) && isfinite(step_loss.total)) {
+                adamw_step(opt, lr);
+            } else if (!c->quiet) {
+                fprintf(stderr, "\nlorat train: step %lld: non-finite loss or gradient norm; the step is skipped\n",
+                        (long long)t);
+            }
+            sum_loss += step_loss.total, sum_cls += step_loss.cls, sum_reg += step_loss.reg, n_sum++;
+            double el = omp_get_wtime() - t_start;
+            int64_t done_steps = t + 1 - t_first;
+            double sps = el > 0 ? (double)done_steps * c->batch * c->accum / el : 0;
+            train_log_entry e = {.step = t + 1, .epoch = epoch, .loss = step_loss.total, .loss_cls = step_loss.cls,
+                                 .loss_reg = step_loss.reg, .lr = lr, .grad_norm = norm, .samples_per_s = sps,
+                                 .elapsed = el};
+            if ((st = train_log_write(&log, &e, err))) goto done;
+            int64_t total_steps = (int64_t)c->epochs * iters_per_epoch;
+            if (!c->quiet && ((t + 1) % c->log_every == 0 || t + 1 == total_steps)) {
+                double eta = done_steps > 0 ? el / done_steps * (total_steps - t - 1) : 0;
+                fprintf(stderr,
+                        "\repoch %lld/%d step %lld/%lld  loss %.4f (cls %.4f reg %.4f)  lr %.2e  |g| %.3f  %.1f samples/s  ETA %dh%02dm%02ds ",
+                        (long long)epoch + 1, c->epochs, (long long)t + 1, (long long)total_steps, sum_loss / n_sum,
+                        sum_cls / n_sum, sum_reg / n_sum, lr, norm, sps, (int)eta / 3600, (int)eta / 60 % 60, (int)eta % 60);
+                sum_loss = sum_cls = sum_reg = 0;
+                n_sum = 0;
+            }
+        }
+        if ((epoch + 1) % c->save_every == 0 || epoch + 1 == c->epochs) {
+            train_state ts = {.epoch = epoch + 1, .iteration = t};
+            if ((st = checkpoint_save(c->out_dir, epoch + 1, m, c->full, opt, &ts, c->keep, err))) goto done;
+        }
+    }
+    if (!c->quiet) fprintf(stderr, "\n");
+    /* The model file track and eval load: LoRA folded in. */
+    if ((st = model_merge_lora(m, err))) goto done;
+    snprintf(path, sizeof path, "%s/model.safetensors", c->out_dir);
+    if ((st = model_save(m, path, err))) goto done;
+    if (!c->quiet) fprintf(stderr, "lorat train: wrote %s (%.1f s)\n", path, omp_get_wtime() - t_start);
+done:
+    train_log_close(&log);
+    free(dscore);
+    free(dboxes);
+    adamw_free(opt);
+    free(segs);
+    train_workspace_free(ws);
+    model_grads_free(g);
+    loader_free(ld);
+    return st;
+}

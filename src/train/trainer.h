@@ -1,0 +1,40 @@
+/*
+ * trainer.h — the training loop: batches from the loader, forward and backward, the loss,
+ * clipping, AdamW on the schedule, the progress line and the JSONL log, checkpoints every few
+ * epochs with exact resumption, and at the end the merged model file that track and eval load.
+ */
+#ifndef LORAT_TRAIN_TRAINER_H
+#define LORAT_TRAIN_TRAINER_H
+
+#include <stdint.h>
+
+#include "data/datasets.h"
+#include "model/model.h"
+
+typedef struct trainer_config {
+    const dataset *const *datasets;
+    const double *weights; /* per dataset; NULL: all 1 */
+    int sources;
+    int batch;             /* samples per micro-batch */
+    int accum;             /* micro-batches per optimiser step (the batch is batch·accum) */
+    int workers;           /* loader threads */
+    int64_t samples_per_epoch;
+    int epochs, warmup_epochs;
+    double lr, min_lr, warmup_lr, weight_decay, clip;
+    int full;              /* 1: every parameter trains (no LoRA); 0: LoRA + head + type embedding */
+    uint64_t seed;
+    const char *out_dir;
+    int keep;              /* checkpoints kept */
+    int save_every;        /* epochs between checkpoints (the last epoch is always saved) */
+    int resume;            /* continue from the newest complete checkpoint in out_dir */
+    int log_every;         /* optimiser steps between progress lines */
+    int quiet;
+} trainer_config;
+
+void trainer_config_default(trainer_config *c);
+
+/* Trains m in place (unmerged LoRA layout, or rank 0 with full = 1), then writes
+ * <out>/model.safetensors (merged). */
+lorat_status trainer_run(lorat_model *m, const trainer_config *c, lorat_error *err);
+
+#endif
