@@ -3,7 +3,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build test test-asan bench clean format
+.PHONY: all deps build test test-asan bench bench-train clean format
 
 all: build
 
@@ -25,6 +25,10 @@ test-asan: deps
 
 bench: build
 	@bench/compare_pytorch.sh $(BUILD)/lorat B-224 2
+
+# Training efficiency: LoRA vs full fine-tuning, lorat vs PyTorch (S-224, batch 2, 2 threads).
+bench-train: build
+	@bench/compare_train.sh $(BUILD)/lorat S-224 2 2
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')

@@ -11,15 +11,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/resource.h>
+
 #include "cli/cli.h"
 #include "core/rng.h"
 #include "kernels/kernels.h"
+#include "model/backward.h"
 #include "model/model.h"
+#include "train/loss.h"
+#include "train/optim.h"
 
 static const char *usage =
     "lorat bench [--variant B-224 | --model M.safetensors] [--threads N] [--iters N] [--batch B]\n"
     "            [--unmerged] [--json]\n"
-    "  --unmerged  run LoRA beside the frozen weights (r = 64) instead of merged";
+    "lorat bench --train [--full] [--variant B-224] [--threads N] [--iters N] [--batch B] [--json]\n"
+    "  --unmerged  run LoRA beside the frozen weights (r = 64) instead of merged\n"
+    "  --train     time one training step (forward, loss, backward, clipping, AdamW) of LoRA\n"
+    "              fine-tuning (r = 64), or of full fine-tuning with --full; peak memory (RSS)";
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -65,9 +73,85 @@ static void fill_random(lorat_model *m) {
     }
 }
 
+static double peak_rss_mb(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss / 1024.0; /* kilobytes on Linux */
+}
+
+/* --train: one training step, timed, on random data. */
+static int bench_train(const char *variant, int full, int B, int iters, int json) {
+    lorat_error err = {0};
+    model_config cfg;
+    if (config_from_variant(variant, &cfg, &err)) return cli_fail("bench", &err);
+    if (full) cfg.lora_rank = 0;
+    lorat_model *m = NULL;
+    model_grads *g = NULL;
+    train_workspace *ws = NULL;
+    optim_segment *segs = NULL;
+    int n_segs = 0;
+    adamw *opt = NULL;
+    if (model_create(&cfg, &m, &err)) return cli_fail("bench", &err);
+    fill_random(m);
+    adamw_config ac;
+    adamw_config_default(&ac);
+    if (model_grads_create(m, full, &g, &err) || train_workspace_create(m, B, full, &ws, &err) ||
+        optim_segments_for_model(m, g->trainable, full ? g->frozen : NULL, &segs, &n_segs, &err) ||
+        adamw_create(segs, n_segs, &ac, &opt, &err)) {
+        adamw_free(opt), free(segs), train_workspace_free(ws), model_grads_free(g), lorat_model_free(m);
+        return cli_fail("bench", &err);
+    }
+    const int p = cfg.patch, Nx = cfg.search_w * cfg.search_h;
+    size_t nz = (size_t)B * 3 * cfg.template_w * p * cfg.template_h * p, nx = (size_t)B * 3 * cfg.search_w * p * cfg.search_h * p;
+    float *z = malloc(nz * 4), *x = malloc(nx * 4), *gt = malloc(sizeof(float) * 4 * B);
+    float *dscore = malloc(sizeof(float) * B * Nx), *dboxes = malloc(sizeof(float) * B * Nx * 4);
+    uint8_t *mask = calloc((size_t)B * cfg.template_w * cfg.template_h, 1);
+    rng r;
+    rng_seed(&r, 3);
+    for (size_t i = 0; i < nz; i++) z[i] = rng_normal(&r);
+    for (size_t i = 0; i < nx; i++) x[i] = rng_normal(&r);
+    for (int b = 0; b < B; b++) {
+        gt[4 * b] = 0.3f, gt[4 * b + 1] = 0.35f, gt[4 * b + 2] = 0.62f, gt[4 * b + 3] = 0.7f;
+        for (int i = 0; i < cfg.template_w * cfg.template_h; i++) mask[b * cfg.template_w * cfg.template_h + i] = (uint8_t)(i % 3 == 0);
+    }
+    double *times = malloc(sizeof(double) * (iters + 1));
+    for (int it = 0; it <= iters; it++) { /* the first is a warm-up */
+        double t0 = omp_get_wtime();
+        model_grads_zero(g);
+        model_train_forward(m, ws, z, x, mask);
+        loss_value lv;
+        loss_forward_backward(&lv, dscore, dboxes, NULL, ws->score, ws->boxes, gt, B, cfg.search_h, cfg.search_w);
+        model_backward(m, ws, g, dscore, dboxes, mask);
+        grads_clip(segs, n_segs, 1.0);
+        adamw_step(opt, 1e-4);
+        times[it] = omp_get_wtime() - t0;
+    }
+    double rss = peak_rss_mb(); /* before the SGEMM measurement allocates its matrices */
+    double planned = ((m->n_frozen + m->n_trainable) + g->n_trainable + g->n_frozen + 2.0 * opt->n_moments + ws->floats) * 4.0 / 1048576.0;
+    qsort(times + 1, iters, sizeof(double), cmp_double);
+    double step = times[1 + iters / 2];
+    double gflops = model_train_flops(&cfg, B, full) / step / 1e9;
+    double peak = sgemm_peak(2048);
+    int threads = kernels_get_threads();
+    if (json)
+        printf("{\"variant\": \"%s\", \"mode\": \"%s\", \"batch\": %d, \"threads\": %d, \"seconds_per_step\": %.6f, "
+               "\"samples_per_s\": %.3f, \"gflops\": %.2f, \"sgemm_peak_gflops\": %.2f, \"share_of_peak\": %.4f, "
+               "\"peak_rss_mb\": %.1f, \"planned_mb\": %.1f, \"trainable_params\": %zu}\n",
+               cfg.variant, full ? "full" : "lora", B, threads, step, B / step, gflops, peak, peak > 0 ? gflops / peak : 0,
+               rss, planned, full ? m->n_frozen + m->n_trainable : m->n_trainable);
+    else
+        printf("%s %s training step, batch %d, %d threads: %.3f s/step (%.2f samples/s), %.1f GFLOP/s = %.1f%% of "
+               "the SGEMM peak (%.1f GFLOP/s, same run); peak memory %.1f MB (planned %.1f MB)\n",
+               cfg.variant, full ? "full fine-tuning" : "LoRA", B, threads, step, B / step, gflops,
+               peak > 0 ? 100 * gflops / peak : 0, peak, rss, planned);
+    free(times), free(z), free(x), free(gt), free(dscore), free(dboxes), free(mask);
+    adamw_free(opt), free(segs), train_workspace_free(ws), model_grads_free(g), lorat_model_free(m);
+    return 0;
+}
+
 int cli_bench(int argc, char **argv) {
     const char *variant = "B-224", *model_path = NULL, *threads_s = NULL, *iters_s = NULL, *batch_s = NULL;
-    int json = 0, unmerged = 0;
+    int json = 0, unmerged = 0, train = 0, full = 0;
     for (int i = 0; i < argc; i++) {
         if (cli_opt(argc, argv, &i, "--variant", &variant) || cli_opt(argc, argv, &i, "--model", &model_path) ||
             cli_opt(argc, argv, &i, "--threads", &threads_s) || cli_opt(argc, argv, &i, "--iters", &iters_s) ||
@@ -75,6 +159,8 @@ int cli_bench(int argc, char **argv) {
             continue;
         if (cli_flag(argv, i, "--json")) json = 1;
         else if (cli_flag(argv, i, "--unmerged")) unmerged = 1;
+        else if (cli_flag(argv, i, "--train")) train = 1;
+        else if (cli_flag(argv, i, "--full")) full = 1;
         else if (cli_flag(argv, i, "--help") || cli_flag(argv, i, "-h")) { printf("usage: %s\n", usage); return 0; }
         else return cli_usage_error("bench", usage, "unknown argument '%s'", argv[i]);
     }
@@ -84,6 +170,7 @@ int cli_bench(int argc, char **argv) {
         return cli_usage_error("bench", usage, "--threads, --iters and --batch take positive numbers");
     kernels_set_threads(threads);
     threads = kernels_get_threads();
+    if (train) return bench_train(variant, full, B, iters, json);
 
     lorat_error err = {0};
     lorat_model *m = NULL;
