@@ -3,7 +3,9 @@
  * Inputs z (B,3,Hz,Wz), x (B,3,Hx,Wx) normalised F32 and z_feat_mask (B,hz,wz) integer;
  * outputs score_map (B,h,w) raw logits and boxes (B,h,w,4) normalised xyxy, F32.
  * With --grad (an unmerged model), also gt_boxes (B,4) normalised xyxy in the search crop, and
- * the training loss and the gradient of every trainable tensor (--full: of every parameter).
+ * the training loss and the gradient of every trainable tensor (--full: of every parameter);
+ * with --steps N, then N optimiser steps on that batch (src/train/steps.h), writing the losses of
+ * each step and the final parameters.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,15 +17,21 @@
 #include "model/backward.h"
 #include "model/model.h"
 #include "train/loss.h"
+#include "train/steps.h"
 
 static const char *usage =
     "lorat forward --model M.safetensors --inputs in.safetensors --out out.safetensors\n"
-    "              [--intermediates] [--grad [--full]] [--threads N]\n"
+    "              [--intermediates] [--grad [--full] [--steps N [--lr X] [--weight-decay W]\n"
+    "              [--clip C]]] [--threads N]\n"
     "  --intermediates  also write tokens_embed, tokens_block<i>, tokens_norm (B,N,D)\n"
     "  --grad           also read gt_boxes (B,4) (normalised xyxy in the search crop) and write\n"
     "                   loss, loss_cls, loss_reg, cls_target and grad.<name> of every trainable\n"
     "                   tensor; needs an unmerged model (lorat convert ... --no-merge)\n"
-    "  --full           with --grad: gradients of all parameters (full fine-tuning)";
+    "  --full           with --grad: gradients of all parameters (full fine-tuning)\n"
+    "  --steps N        with --grad: then N AdamW steps on the same batch (official parameter\n"
+    "                   groups, constant lr X (1e-4), weight decay W (0.1), gradient norm clipped\n"
+    "                   at C (1.0)); also writes losses, losses_cls, losses_reg (N) before each\n"
+    "                   step's update, and param.<name> of every trained tensor after the last";
 
 typedef struct captured {
     tensor_info t[128];
@@ -79,6 +87,8 @@ typedef struct grad_run {
     int n;
     float losses[3];
     float *cls_target;
+    float *gt;          /* (B,4) */
+    float *step_losses; /* (3,steps): total, cls, reg */
     model_grads *g;
 } grad_run;
 
@@ -86,6 +96,8 @@ static void grad_run_free(grad_run *gr) {
     free(gr->t);
     free(gr->names);
     free(gr->cls_target);
+    free(gr->gt);
+    free(gr->step_losses);
     model_grads_free(gr->g);
 }
 
@@ -108,12 +120,13 @@ static lorat_status grad_compute(grad_run *gr, const lorat_model *m, const safet
     train_workspace *ws = NULL;
     lorat_status st = train_workspace_create(m, B, full, &ws, err);
     if (st) return st;
-    float *gtb = malloc(sizeof(float) * 4 * (size_t)B);
+    float *gtb = gr->gt = malloc(sizeof(float) * 4 * (size_t)B);
     const size_t Mx = (size_t)B * c->search_w * c->search_h;
     float *dscore = malloc(Mx * sizeof(float)), *dboxes = malloc(Mx * 4 * sizeof(float));
     gr->cls_target = malloc(Mx * sizeof(float));
-    gr->t = calloc((size_t)m->n_params + 4, sizeof *gr->t);
-    gr->names = calloc((size_t)m->n_params + 4, sizeof *gr->names);
+    /* room for the gradients, the parameters after --steps and the loss tensors */
+    gr->t = calloc(2 * (size_t)m->n_params + 8, sizeof *gr->t);
+    gr->names = calloc(2 * (size_t)m->n_params + 8, sizeof *gr->names);
     if (!gtb || !dscore || !dboxes || !gr->cls_target || !gr->t || !gr->names) {
         st = err_set(err, LORAT_STATUS_NO_MEMORY, "cannot allocate the gradient buffers");
         goto done;
@@ -150,19 +163,54 @@ static lorat_status grad_compute(grad_run *gr, const lorat_model *m, const safet
         gr->n++;
     }
 done:
-    free(gtb);
     free(dscore);
     free(dboxes);
     train_workspace_free(ws);
     return st;
 }
 
+/* --steps: N optimiser steps on the batch grad_compute used (the model is updated in place),
+ * then the per-step losses and the trained parameters are added to the output list. */
+static lorat_status grad_steps(grad_run *gr, lorat_model *m, const fixed_steps_config *sc,
+                               const float *z, const float *x, const uint8_t *mask, int B,
+                               lorat_error *err) {
+    const int N = sc->steps;
+    gr->step_losses = malloc(sizeof(float) * 3 * (size_t)N);
+    if (!gr->step_losses) return err_set(err, LORAT_STATUS_NO_MEMORY, "cannot allocate the losses");
+    lorat_status st = fixed_steps_run(m, sc, z, x, mask, gr->gt, B, gr->step_losses, err);
+    if (st) return st;
+    static const char *const names[3] = {"losses", "losses_cls", "losses_reg"};
+    for (int i = 0; i < 3; i++)
+        gr->t[gr->n++] = (tensor_info){.name = names[i], .dtype = DTYPE_F32, .ndim = 1, .shape = {N},
+                                       .data = gr->step_losses + (size_t)i * N, .nbytes = 4 * (size_t)N};
+    for (int i = 0; i < m->n_params; i++) {
+        const param_desc *p = &m->params[i];
+        if (p->role != PARAM_TRAINABLE && !sc->full) continue;
+        snprintf(gr->names[gr->n], sizeof gr->names[0], "param.%s", p->name);
+        tensor_info *t = &gr->t[gr->n];
+        *t = (tensor_info){.name = gr->names[gr->n], .dtype = DTYPE_F32, .ndim = p->ndim,
+                           .data = *p->slot, .nbytes = p->numel * 4};
+        for (int d = 0; d < p->ndim; d++) t->shape[d] = p->shape[d];
+        gr->n++;
+    }
+    return LORAT_STATUS_OK;
+}
+
+static int parse_double(const char *s, double *out) {
+    char *end = NULL;
+    *out = strtod(s, &end);
+    return end != s && *end == '\0';
+}
+
 int cli_forward(int argc, char **argv) {
     const char *model_path = NULL, *inputs = NULL, *output = NULL, *threads_s = NULL;
+    const char *steps_s = NULL, *lr_s = NULL, *wd_s = NULL, *clip_s = NULL;
     int want_intermediates = 0, want_grad = 0, full = 0;
     for (int i = 0; i < argc; i++) {
         if (cli_opt(argc, argv, &i, "--model", &model_path) || cli_opt(argc, argv, &i, "--inputs", &inputs) ||
-            cli_opt(argc, argv, &i, "--out", &output) || cli_opt(argc, argv, &i, "--threads", &threads_s))
+            cli_opt(argc, argv, &i, "--out", &output) || cli_opt(argc, argv, &i, "--threads", &threads_s) ||
+            cli_opt(argc, argv, &i, "--steps", &steps_s) || cli_opt(argc, argv, &i, "--lr", &lr_s) ||
+            cli_opt(argc, argv, &i, "--weight-decay", &wd_s) || cli_opt(argc, argv, &i, "--clip", &clip_s))
             continue;
         if (cli_flag(argv, i, "--intermediates")) {
             want_intermediates = 1;
@@ -180,6 +228,18 @@ int cli_forward(int argc, char **argv) {
     if (!model_path || !inputs || !output)
         return cli_usage_error("forward", usage, "--model, --inputs and --out are required");
     if (full && !want_grad) return cli_usage_error("forward", usage, "--full needs --grad");
+    fixed_steps_config sc = {.steps = 0, .lr = 1e-4, .clip = 1.0, .full = full};
+    adamw_config_default(&sc.opt);
+    if ((steps_s || lr_s || wd_s || clip_s) && !(want_grad && steps_s))
+        return cli_usage_error("forward", usage, "--steps needs --grad, and --lr, --weight-decay and --clip need --steps");
+    if (steps_s && (!cli_parse_int(steps_s, &sc.steps) || sc.steps < 1))
+        return cli_usage_error("forward", usage, "--steps '%s' is not a positive number", steps_s);
+    if (lr_s && (!parse_double(lr_s, &sc.lr) || !(sc.lr >= 0)))
+        return cli_usage_error("forward", usage, "--lr '%s' is not a non-negative number", lr_s);
+    if (wd_s && (!parse_double(wd_s, &sc.opt.weight_decay) || !(sc.opt.weight_decay >= 0)))
+        return cli_usage_error("forward", usage, "--weight-decay '%s' is not a non-negative number", wd_s);
+    if (clip_s && (!parse_double(clip_s, &sc.clip) || !(sc.clip > 0)))
+        return cli_usage_error("forward", usage, "--clip '%s' is not a positive number", clip_s);
     int threads = 0;
     if (threads_s && !cli_parse_int(threads_s, &threads))
         return cli_usage_error("forward", usage, "--threads '%s' is not a number", threads_s);
@@ -235,6 +295,7 @@ int cli_forward(int argc, char **argv) {
     model_forward(m, ws, z, x, mask, (int)B, score, boxes, &probe);
 
     if (want_grad && grad_compute(&gr, m, in, inputs, z, x, mask, (int)B, full, score, boxes, &err)) goto fail;
+    if (sc.steps > 0 && grad_steps(&gr, m, &sc, z, x, mask, (int)B, &err)) goto fail;
     outs = malloc(sizeof *outs * (size_t)(2 + cap.n + gr.n));
     if (!outs) {
         err_set(&err, LORAT_STATUS_NO_MEMORY, "cannot allocate the output list");

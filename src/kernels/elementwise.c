@@ -18,6 +18,7 @@
 /* exp(x) by range reduction x = n·ln2 + r, |r| <= ln2/2, and a degree-6 polynomial for e^r
  * (Cephes' coefficients); 2^n is built in the exponent bits. */
 static inline float exp_inline(float x) {
+    if (x != x) return x; /* NaN stays NaN (and never reaches the integer conversion below) */
     x = x < -87.0f ? -87.0f : x;
     x = x > 88.0f ? 88.0f : x;
     float n = floorf(x * 1.44269504088896341f + 0.5f);
@@ -30,7 +31,7 @@ static inline float exp_inline(float x) {
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
-    int32_t bits = ((int32_t)n + 127) << 23;
+    uint32_t bits = (uint32_t)((int32_t)n + 127) << 23;
     float scale;
     memcpy(&scale, &bits, 4);
     return p * scale;
