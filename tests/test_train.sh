@@ -1,7 +1,8 @@
 # test_train.sh — `lorat train` end to end on synthetic sequences with the tiny official backbone:
 # the loss goes down, the model file it writes tracks, its checkpoint is in the official layout
 # (lorat convert reads it), a run stopped after a checkpoint and resumed gives exactly the losses
-# of one that was never stopped, full fine-tuning runs, and bad input is refused clearly.
+# of one that was never stopped, validation runs through the evaluation module, full fine-tuning
+# runs, and bad input is refused clearly.
 . "$(dirname "$0")/lib.sh"
 BB=$DATA/official/model/tiny-mlp/dinov2.pth
 check "synthesise training data" "$LORAT" synth --out "$TMP/data" --sequences 8 --frames 60 --seed 2
@@ -44,6 +45,16 @@ for x, y in zip(a[32:], b[32:]):
 PY
 check "resumed model equals the uninterrupted one" "$LORAT" compare "$TMP/resumed/model.safetensors" \
     "$TMP/run/model.safetensors" --rtol 0 --quiet
+
+check "synthesise a validation set" "$LORAT" synth --out "$TMP/val" --sequences 3 --frames 20 --seed 99
+check "validation every epoch" train --out "$TMP/withval" --epochs 2 --val "custom:$TMP/val" --val-every 1
+check "validation scores logged per epoch" "$PYTHON" - "$TMP/withval/val.jsonl" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert [r["epoch"] for r in rows] == [1, 2], rows
+assert all(0 <= r["success_auc"] <= 1 and r["sequences"] == 3 for r in rows), rows
+PY
+check "validation result files" test -d "$TMP/withval/val/epoch_2"
 
 check "full fine-tuning" train --out "$TMP/full" --full --epochs 2 --save-every 1
 check "full fine-tuning writes a model" "$LORAT" info --model "$TMP/full/model.safetensors"

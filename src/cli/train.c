@@ -19,11 +19,14 @@ static const char *usage =
     "            [--full] [--resume] [--epochs N] [--samples-per-epoch N] [--batch B] [--accum K]\n"
     "            [--lr X] [--warmup-epochs N] [--rank R] [--alpha A] [--workers N] [--threads N]\n"
     "            [--seed S] [--save-every N] [--keep K] [--log-every N] [--quiet]\n"
+    "            [--val NAME:ROOT [--val-split S] [--val-every N]]\n"
     "  NAME: lasot, got10k, trackingnet (their train splits), custom (the layout of lorat synth)\n"
     "  --backbone  a DINOv2 hub .pth (with --variant, or the grids for other sizes), or a lorat\n"
     "              model file (its configuration and head are kept; LoRA is added fresh)\n"
     "  --full      train every parameter instead of LoRA + head + type embedding\n"
     "  --resume    continue from the newest complete checkpoint in --out\n"
+    "  --val       track and score this dataset every --val-every epochs (default 10) and at the end,\n"
+    "              with the model as it is then (paper protocol; DIR/val.jsonl, DIR/val/epoch_N/)\n"
     "  defaults: the paper's recipe (170 epochs of 131072 samples, lr 1e-4, warmup 2 epochs,\n"
     "  cosine to 1e-6, AdamW wd 0.1, clip 1.0, r = alpha = 64), batch 8 (the paper: 128 = --batch\n"
     "  16 --accum 8), a checkpoint every 10 epochs keeping 5. Writes DIR/log.jsonl,\n"
@@ -47,7 +50,7 @@ int cli_train(int argc, char **argv) {
     trainer_config tc;
     trainer_config_default(&tc);
     const char *data[16], *backbone = NULL, *variant = NULL, *tgrid = NULL, *sgrid = NULL, *heads_s = NULL;
-    const char *v = NULL;
+    const char *v = NULL, *val_spec = NULL, *val_split = NULL;
     int n_data = 0, threads = 0, rank = 64;
     double alpha = 64;
     for (int i = 0; i < argc; i++) {
@@ -57,6 +60,8 @@ int cli_train(int argc, char **argv) {
         } else if (cli_opt(argc, argv, &i, "--backbone", &backbone) || cli_opt(argc, argv, &i, "--variant", &variant) ||
                    cli_opt(argc, argv, &i, "--template-grid", &tgrid) || cli_opt(argc, argv, &i, "--search-grid", &sgrid) ||
                    cli_opt(argc, argv, &i, "--heads", &heads_s) || cli_opt(argc, argv, &i, "--out", &tc.out_dir)) {
+        } else if (cli_opt(argc, argv, &i, "--val", &val_spec) || cli_opt(argc, argv, &i, "--val-split", &val_split)) {
+        } else if (cli_opt(argc, argv, &i, "--val-every", &v)) { tc.val_every = atoi(v);
         } else if (cli_opt(argc, argv, &i, "--epochs", &v)) { tc.epochs = atoi(v);
         } else if (cli_opt(argc, argv, &i, "--samples-per-epoch", &v)) { tc.samples_per_epoch = atoll(v);
         } else if (cli_opt(argc, argv, &i, "--batch", &v)) { tc.batch = atoi(v);
@@ -79,12 +84,13 @@ int cli_train(int argc, char **argv) {
     }
     if (!n_data || !backbone || !tc.out_dir) return cli_usage_error("train", usage, "--data, --backbone and --out are required");
     if (tc.epochs < 1 || tc.batch < 1 || tc.accum < 1 || tc.workers < 1 || tc.samples_per_epoch < 1 || rank < 1 ||
-        tc.save_every < 1 || tc.log_every < 1 || tc.warmup_epochs < 0 || !(tc.lr > 0))
+        tc.save_every < 1 || tc.log_every < 1 || tc.warmup_epochs < 0 || !(tc.lr > 0) || tc.val_every < 1)
         return cli_usage_error("train", usage, "numbers out of range");
     if (threads > 0) kernels_set_threads(threads);
 
     lorat_error err = {0};
-    dataset ds[16];
+    dataset ds[16], val_ds;
+    int val_open = 0;
     const dataset *dsp[16];
     double weights[16];
     int opened = 0, rc = 1;
@@ -117,6 +123,24 @@ int cli_train(int argc, char **argv) {
         if (dataset_open(&ds[i], kind, root, &opt, &err)) goto fail;
         dsp[i] = &ds[i];
         opened++;
+    }
+    if (val_spec) {
+        char spec[4096];
+        snprintf(spec, sizeof spec, "%s", val_spec);
+        char *colon = strchr(spec, ':');
+        if (!colon) {
+            rc = cli_usage_error("train", usage, "--val '%s' is not NAME:ROOT", val_spec);
+            goto done;
+        }
+        *colon = 0;
+        dataset_kind kind;
+        dataset_options opt = {0};
+        if (dataset_kind_parse(spec, &kind, &err) || (val_split && dataset_split_parse(val_split, &opt.split, &err)))
+            goto fail;
+        if (!val_split && kind == DATASET_GOT10K) opt.split = DATASET_SPLIT_VAL;
+        if (dataset_open(&val_ds, kind, colon + 1, &opt, &err)) goto fail;
+        val_open = 1;
+        tc.val = &val_ds;
     }
     tc.datasets = dsp;
     tc.weights = weights;
@@ -167,6 +191,7 @@ fail:
     rc = cli_fail("train", &err);
 done:
     for (int i = 0; i < opened; i++) dataset_free(&ds[i]);
+    if (val_open) dataset_free(&val_ds);
     lorat_model_free(m);
     lorat_model_free(base);
     return rc;

@@ -78,6 +78,9 @@ lorat_status model_create(const model_config *cfg, lorat_model **out, lorat_erro
 
 const param_desc *model_find_param(const lorat_model *m, const char *name);
 
+/* An independent copy of src (same configuration and values). */
+lorat_status model_clone(const lorat_model *src, lorat_model **out, lorat_error *err);
+
 /* Copies a file tensor into a parameter, converting F16/BF16/F64 to F32, after checking its
  * shape; the message names the tensor, both shapes and the likely cause. */
 lorat_status model_set_param(lorat_model *m, const param_desc *p, const tensor_info *t,

@@ -153,6 +153,15 @@ void lorat_model_free(lorat_model *m) {
     free(m);
 }
 
+lorat_status model_clone(const lorat_model *src, lorat_model **out, lorat_error *err) {
+    lorat_status st = model_create(&src->cfg, out, err);
+    if (st) return st;
+    /* Same configuration, same layout: the blocks copy as they are. */
+    memcpy((*out)->frozen, src->frozen, sizeof(float) * src->n_frozen);
+    memcpy((*out)->trainable, src->trainable, sizeof(float) * src->n_trainable);
+    return LORAT_STATUS_OK;
+}
+
 const param_desc *model_find_param(const lorat_model *m, const char *name) {
     for (int i = 0; i < m->n_params; i++)
         if (strcmp(m->params[i].name, name) == 0) return &m->params[i];

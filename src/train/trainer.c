@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 
 #include "data/loader.h"
+#include "eval/runner.h"
+#include "eval/score.h"
 #include "model/backward.h"
 #include "train/checkpoint.h"
 #include "train/log.h"
@@ -41,6 +43,41 @@ void trainer_config_default(trainer_config *c) {
     c->keep = 5;
     c->save_every = 10;
     c->log_every = 10;
+    c->val_every = 10;
+}
+
+/* Tracks the validation set with a merged copy of the model (the training model keeps its LoRA
+ * tensors) and scores it with the paper's protocol; one line on stderr and in val.jsonl. */
+static lorat_status validate(const lorat_model *m, const trainer_config *c, int64_t epoch, lorat_error *err) {
+    lorat_model *copy = NULL;
+    lorat_status st = model_clone(m, &copy, err);
+    if (!st) st = model_merge_lora(copy, err);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/val/epoch_%lld", c->out_dir, (long long)epoch);
+    runner_options ro = {.jobs = 1, .threads = omp_get_max_threads(), .runs = 1, .out_dir = dir, .quiet = 1};
+    runner_stats rs;
+    if (!st) st = runner_run(c->val, copy, &ro, &rs, err);
+    lorat_model_free(copy);
+    eval_scores sc;
+    if (!st) st = eval_score_dir(c->val, dir, METRICS_PROTOCOL_PAPER, &sc, err);
+    if (st) {
+        err_prefix(err, "validation after epoch %lld", (long long)epoch);
+        return st;
+    }
+    if (!c->quiet)
+        fprintf(stderr, "\nlorat train: validation after epoch %lld on %d sequences: SUC %.2f  P_norm %.2f  P %.2f\n",
+                (long long)epoch, sc.count, 100 * sc.overall.success_auc, 100 * sc.overall.norm_precision,
+                100 * sc.overall.precision);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/val.jsonl", c->out_dir);
+    FILE *f = fopen(path, "a");
+    if (f) {
+        fprintf(f, "{\"epoch\": %lld, \"sequences\": %d, \"success_auc\": %.9g, \"norm_precision\": %.9g, \"precision\": %.9g}\n",
+                (long long)epoch, sc.count, sc.overall.success_auc, sc.overall.norm_precision, sc.overall.precision);
+        fclose(f);
+    }
+    eval_scores_free(&sc);
+    return LORAT_STATUS_OK;
 }
 
 static void mkdirs(const char *path) {
@@ -216,6 +253,9 @@ lorat_status trainer_run(lorat_model *m, const trainer_config *c, lorat_error *e
         if ((epoch + 1) % c->save_every == 0 || epoch + 1 == c->epochs) {
             train_state ts = {.epoch = epoch + 1, .iteration = t};
             if ((st = checkpoint_save(c->out_dir, epoch + 1, m, c->full, opt, &ts, c->keep, err))) goto done;
+        }
+        if (c->val && ((epoch + 1) % c->val_every == 0 || epoch + 1 == c->epochs)) {
+            if ((st = validate(m, c, epoch + 1, err))) goto done;
         }
     }
     if (!c->quiet) fprintf(stderr, "\n");

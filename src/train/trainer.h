@@ -1,7 +1,8 @@
 /*
  * trainer.h — the training loop: batches from the loader, forward and backward, the loss,
  * clipping, AdamW on the schedule, the progress line and the JSONL log, checkpoints every few
- * epochs with exact resumption, and at the end the merged model file that track and eval load.
+ * epochs with exact resumption, validation through the evaluation module every few epochs, and at
+ * the end the merged model file that track and eval load.
  */
 #ifndef LORAT_TRAIN_TRAINER_H
 #define LORAT_TRAIN_TRAINER_H
@@ -28,6 +29,8 @@ typedef struct trainer_config {
     int save_every;        /* epochs between checkpoints (the last epoch is always saved) */
     int resume;            /* continue from the newest complete checkpoint in out_dir */
     int log_every;         /* optimiser steps between progress lines */
+    const dataset *val;    /* validation set (NULL: none): tracked and scored every val_every epochs */
+    int val_every;
     int quiet;
 } trainer_config;
 
