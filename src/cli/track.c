@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "core/fileio.h"
 #include "io/image.h"
 #include "io/video.h"
 #include "kernels/kernels.h"
@@ -79,18 +80,16 @@ static lorat_status read_first_box(const char *path, lorat_box *b, lorat_error *
 }
 
 static lorat_status write_boxes(const char *path, const lorat_box *boxes, int n, lorat_error *err) {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) return err_set(err, LORAT_STATUS_IO, "%s: cannot write: %s", path, strerror(errno));
-    for (int i = 0; i < n; i++) fprintf(f, "%.4f,%.4f,%.4f,%.4f\n", boxes[i].x, boxes[i].y, boxes[i].w, boxes[i].h);
-    int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return err_set(err, LORAT_STATUS_IO, "%s: cannot write: %s", path, strerror(errno));
-    }
-    return LORAT_STATUS_OK;
+    size_t cap = (size_t)n * 64 + 1, len = 0;
+    char *text = malloc(cap);
+    if (!text) return err_set(err, LORAT_STATUS_NO_MEMORY, "%s: out of memory", path);
+    for (int i = 0; i < n; i++)
+        len += (size_t)snprintf(text + len, cap - len, "%.4f,%.4f,%.4f,%.4f\n", boxes[i].x, boxes[i].y,
+                                boxes[i].w, boxes[i].h);
+    const void *parts[1] = {text};
+    lorat_status st = file_write_atomic(path, parts, &len, 1, err);
+    free(text);
+    return st;
 }
 
 /* Draws the box, the frame number and the confidence onto a frame for --render. */

@@ -22,6 +22,8 @@
  */
 #include "io/image.h"
 
+#include "core/fileio.h"
+
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -555,92 +557,11 @@ lorat_status image_read(const char *path, image *img, lorat_error *err) {
 
 /* ---- writing --------------------------------------------------------------------------------- */
 
-static int write_all(int fd, const uint8_t *p, size_t n) {
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return errno;
-        }
-        if (w == 0) return EIO;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-/* Makes the rename itself durable. Filesystems that cannot fsync a directory say EINVAL; that is
- * not a failure of the write. */
-static int fsync_parent_dir(const char *path) {
-    const char *slash = strrchr(path, '/');
-    char *dir;
-    if (!slash)
-        dir = strdup(".");
-    else if (slash == path)
-        dir = strdup("/");
-    else
-        dir = strndup(path, (size_t)(slash - path));
-    if (!dir) return ENOMEM;
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    free(dir);
-    if (fd < 0) return errno;
-    int e = fsync(fd) == 0 || errno == EINVAL ? 0 : errno;
-    close(fd);
-    return e;
-}
-
-/* bytes into "<path>.tmp.<pid>" beside path, fsync, rename; the temporary is removed on failure. */
+/* bytes into path atomically (core/fileio). */
 static lorat_status write_file_atomic(const char *path, const uint8_t *bytes, size_t n,
                                       lorat_error *err) {
-    size_t tlen = strlen(path) + 32;
-    char *tmp = malloc(tlen);
-    if (!tmp) return err_set(err, LORAT_STATUS_NO_MEMORY, "%s: out of memory", path);
-    snprintf(tmp, tlen, "%s.tmp.%ld", path, (long)getpid());
-
-    const char *what = "create";
-    int e = 0;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (fd < 0) {
-        e = errno;
-        goto fail;
-    }
-    what = "write";
-    if ((e = write_all(fd, bytes, n))) goto fail;
-    what = "fsync";
-    if (fsync(fd) != 0) {
-        e = errno;
-        goto fail;
-    }
-    what = "close";
-    int rc = close(fd);
-    fd = -1;
-    if (rc != 0) {
-        e = errno;
-        goto fail;
-    }
-    what = "rename";
-    if (rename(tmp, path) != 0) {
-        e = errno;
-        goto fail;
-    }
-    free(tmp);
-    e = fsync_parent_dir(path);
-    if (e)
-        return err_set(err, LORAT_STATUS_IO,
-                       "%s: written, but syncing its directory failed (%s): the new file may "
-                       "not survive a crash",
-                       path, strerror(e));
-    return LORAT_STATUS_OK;
-
-fail:
-    if (fd >= 0) close(fd);
-    if (strcmp(what, "create") != 0) unlink(tmp);
-    lorat_status s = err_set(err, LORAT_STATUS_IO,
-                             "%s: cannot %s temporary file %s: %s: check that the directory "
-                             "exists, is writable and has space",
-                             path, what, tmp, strerror(e));
-    free(tmp);
-    return s;
+    const void *parts[1] = {bytes};
+    return file_write_atomic(path, parts, &n, 1, err);
 }
 
 static lorat_status check_image_arg(const char *path, const image *img, lorat_error *err) {

@@ -17,6 +17,8 @@
  */
 #include "io/safetensors.h"
 
+#include "core/fileio.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -620,44 +622,6 @@ static lorat_status build_header(strbuf *b, const char *path, const tensor_info 
     return LORAT_STATUS_OK;
 }
 
-/* write(2) until all of buf is written; 0 on success, else errno. */
-static int write_all(int fd, const void *buf, size_t n) {
-    const char *p = buf;
-    while (n > 0) {
-        /* Large tensors go in chunks: some systems cap a single write below 2 GiB. */
-        size_t chunk = n < ((size_t)1 << 30) ? n : ((size_t)1 << 30);
-        ssize_t w = write(fd, p, chunk);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return errno;
-        }
-        if (w == 0) return EIO;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-/* Makes the rename itself durable. Filesystems that cannot fsync a directory say EINVAL; that is
- * not a failure of the write. */
-static int fsync_parent_dir(const char *path) {
-    const char *slash = strrchr(path, '/');
-    char *dir;
-    if (!slash)
-        dir = strdup(".");
-    else if (slash == path)
-        dir = strdup("/");
-    else
-        dir = strndup(path, (size_t)(slash - path));
-    if (!dir) return ENOMEM;
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    free(dir);
-    if (fd < 0) return errno;
-    int e = fsync(fd) == 0 || errno == EINVAL ? 0 : errno;
-    close(fd);
-    return e;
-}
-
 lorat_status safetensors_write(const char *path, const tensor_info *tensors, int count,
                                const char *const *meta_kv, int n_meta, lorat_error *err) {
     lorat_status s = check_write_args(path, tensors, count, meta_kv, n_meta, err);
@@ -670,60 +634,24 @@ lorat_status safetensors_write(const char *path, const tensor_info *tensors, int
         return s;
     }
 
-    /* The temporary sits beside the target so that rename is atomic (same filesystem). */
-    size_t tlen = strlen(path) + 32;
-    char *tmp = malloc(tlen);
-    if (!tmp) {
+    /* Header, then every tensor's bytes, atomically (core/fileio). */
+    const void **parts = malloc(sizeof(void *) * (size_t)(count + 1));
+    size_t *sizes = malloc(sizeof(size_t) * (size_t)(count + 1));
+    if (!parts || !sizes) {
+        free(parts);
+        free(sizes);
         free(hdr.s);
         return err_set(err, LORAT_STATUS_NO_MEMORY, "%s: out of memory", path);
     }
-    snprintf(tmp, tlen, "%s.tmp.%ld", path, (long)getpid());
-
-    const char *what = "create";
-    int e = 0;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (fd < 0) {
-        e = errno;
-        goto fail;
+    parts[0] = hdr.s;
+    sizes[0] = hdr.len;
+    for (int i = 0; i < count; i++) {
+        parts[i + 1] = tensors[i].data;
+        sizes[i + 1] = tensors[i].nbytes;
     }
-    what = "write";
-    e = write_all(fd, hdr.s, hdr.len);
-    for (int i = 0; i < count && !e; i++)
-        e = write_all(fd, tensors[i].data, tensors[i].nbytes);
-    if (e) goto fail;
-    what = "fsync";
-    if (fsync(fd) != 0) {
-        e = errno;
-        goto fail;
-    }
-    what = "close";
-    int rc = close(fd);
-    fd = -1;
-    if (rc != 0) {
-        e = errno;
-        goto fail;
-    }
-    what = "rename";
-    if (rename(tmp, path) != 0) {
-        e = errno;
-        goto fail;
-    }
-    free(tmp);
-    free(hdr.s);
-    e = fsync_parent_dir(path);
-    if (e)
-        return err_set(err, LORAT_STATUS_IO,
-                       "%s: written, but syncing its directory failed (%s): the new file may "
-                       "not survive a crash",
-                       path, strerror(e));
-    return LORAT_STATUS_OK;
-
-fail:
-    if (fd >= 0) close(fd);
-    if (strcmp(what, "create") != 0) unlink(tmp);
-    s = err_set(err, LORAT_STATUS_IO, "%s: cannot %s temporary file %s: %s", path, what, tmp,
-                strerror(e));
-    free(tmp);
+    s = file_write_atomic(path, parts, sizes, count + 1, err);
+    free(parts);
+    free(sizes);
     free(hdr.s);
     return s;
 }
