@@ -13,6 +13,7 @@ static const struct {
     {"eval", cli_eval, "one-pass evaluation on a benchmark, or scoring of result files"},
     {"report", cli_report, "tables and success / precision plots of several trackers"},
     {"train", cli_train, "LoRA (or full) fine-tuning with the paper's recipe, resumable"},
+    {"init", cli_init, "a randomly initialised model file, to train from scratch"},
     {"synth", cli_synth, "write procedural tracking sequences (GOT-10k layout)"},
     {"convert", cli_convert, "official DINOv2 .pth + LoRAT checkpoint -> lorat model file"},
     {"forward", cli_forward, "run the network on raw input tensors (for parity checks)"},

@@ -24,7 +24,7 @@
 static const char *usage =
     "lorat bench [--variant B-224 | --model M.safetensors] [--threads N] [--iters N] [--batch B]\n"
     "            [--unmerged] [--json]\n"
-    "lorat bench --train [--full] [--variant B-224] [--threads N] [--iters N] [--batch B] [--json]\n"
+    "lorat bench --train [--full] [--variant B-224 | --model M] [--threads N] [--iters N] [--batch B] [--json]\n"
     "  --unmerged  run LoRA beside the frozen weights (r = 64) instead of merged\n"
     "  --train     time one training step (forward, loss, backward, clipping, AdamW) of LoRA\n"
     "              fine-tuning (r = 64), or of full fine-tuning with --full; peak memory (RSS)";
@@ -80,10 +80,18 @@ static double peak_rss_mb(void) {
 }
 
 /* --train: one training step, timed, on random data. */
-static int bench_train(const char *variant, int full, int B, int iters, int json) {
+static int bench_train(const char *variant, const char *model_path, int full, int B, int iters, int json) {
     lorat_error err = {0};
     model_config cfg;
-    if (config_from_variant(variant, &cfg, &err)) return cli_fail("bench", &err);
+    if (model_path) { /* the sizes of a model file (e.g. lorat init's), fresh LoRA r = 64 beside them */
+        lorat_model *src = NULL;
+        if (lorat_model_load(model_path, &src, &err)) return cli_fail("bench", &err);
+        cfg = src->cfg;
+        lorat_model_free(src);
+        cfg.lora_rank = 64, cfg.lora_alpha = 64, cfg.lora_has_alpha = 1, cfg.lora_rslora = 0, cfg.lora_merged = 0;
+    } else if (config_from_variant(variant, &cfg, &err)) {
+        return cli_fail("bench", &err);
+    }
     if (full) cfg.lora_rank = 0;
     lorat_model *m = NULL;
     model_grads *g = NULL;
@@ -170,7 +178,7 @@ int cli_bench(int argc, char **argv) {
         return cli_usage_error("bench", usage, "--threads, --iters and --batch take positive numbers");
     kernels_set_threads(threads);
     threads = kernels_get_threads();
-    if (train) return bench_train(variant, full, B, iters, json);
+    if (train) return bench_train(variant, model_path, full, B, iters, json);
 
     lorat_error err = {0};
     lorat_model *m = NULL;

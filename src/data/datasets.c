@@ -1,7 +1,7 @@
 /*
  * datasets.c — see datasets.h. The shared machinery (paths, listings, entries), the listers of
  * GOT-10k, custom, TrackingNet and TNL2K, and dataset_load for every layout. LaSOT's and OTB's
- * listers live in datasets_lasot.c and datasets_otb.c.
+ * listers live in datasets_lasot.c and datasets_otb.c, COCO's reader in datasets_coco.c.
  */
 #include "data/datasets.h"
 
@@ -30,6 +30,7 @@ static const struct {
     {DATASET_OTB, "otb", "OTB100", "OTB100"},
     {DATASET_TNL2K, "tnl2k", "TNL2K", "TNL2K"},
     {DATASET_CUSTOM, "custom", "custom", "custom"},
+    {DATASET_COCO, "coco", "COCO", "COCO"},
 };
 #define N_KINDS (int)(sizeof kinds / sizeof kinds[0])
 
@@ -57,7 +58,7 @@ lorat_status dataset_kind_parse(const char *name, dataset_kind *kind, lorat_erro
         dataset_kind kind;
     } aliases[] = {{"lasot_extension", DATASET_LASOT_EXT}, {"lasotext", DATASET_LASOT_EXT},
                    {"got-10k", DATASET_GOT10K},          {"otb2015", DATASET_OTB},
-                   {"tnl2k_test", DATASET_TNL2K}};
+                   {"tnl2k_test", DATASET_TNL2K},          {"coco2017", DATASET_COCO}};
     for (int i = 0; i < N_KINDS; i++)
         if (!strcasecmp(name, kinds[i].name) || !strcasecmp(name, kinds[i].official) ||
             !strcasecmp(name, kinds[i].display)) {
@@ -71,7 +72,7 @@ lorat_status dataset_kind_parse(const char *name, dataset_kind *kind, lorat_erro
         }
     return err_set(err, LORAT_STATUS_BAD_INPUT,
                    "unknown dataset '%s' (known: lasot, lasot_ext, got10k, trackingnet, otb, "
-                   "tnl2k, custom)",
+                   "tnl2k, custom, coco)",
                    name);
 }
 
@@ -428,6 +429,12 @@ static lorat_status resolve_split(dataset *ds, dataset_split split, lorat_error 
                            dataset_split_name(split));
         ds->split = DATASET_SPLIT_TEST;
         return LORAT_STATUS_OK;
+    case DATASET_COCO:
+        if (split == DATASET_SPLIT_TEST || split == DATASET_SPLIT_ALL)
+            return err_set(err, LORAT_STATUS_BAD_INPUT,
+                           "COCO's splits are train (train2017, the default) and val (val2017)");
+        ds->split = split == DATASET_SPLIT_DEFAULT ? DATASET_SPLIT_TRAIN : split;
+        return LORAT_STATUS_OK;
     case DATASET_CUSTOM: /* whatever the folder holds */
         ds->split = split == DATASET_SPLIT_DEFAULT ? DATASET_SPLIT_ALL : split;
         return LORAT_STATUS_OK;
@@ -455,6 +462,7 @@ lorat_status dataset_open(dataset *ds, dataset_kind kind, const char *root,
     case DATASET_TRACKINGNET: s = list_trackingnet(ds, err); break;
     case DATASET_OTB: s = ds_list_otb(ds, opt, err); break;
     case DATASET_TNL2K: s = list_tnl2k(ds, err); break;
+    case DATASET_COCO: s = ds_list_coco(ds, err); break;
     }
     if (!s && ds->count == 0)
         s = err_set(err, LORAT_STATUS_FORMAT, "%s (%s split): no sequences found under %s",
@@ -465,6 +473,7 @@ lorat_status dataset_open(dataset *ds, dataset_kind kind, const char *root,
 
 void dataset_free(dataset *ds) {
     if (!ds) return;
+    if (ds->coco) ds_free_coco(ds); /* its entries' strings and the entries */
     for (int i = 0; i < ds->count; i++) {
         free(ds->seqs[i].name);
         free(ds->seqs[i].alias);
@@ -663,6 +672,7 @@ lorat_status dataset_load(const dataset *ds, int index, int flags, dataset_seque
     if (index < 0 || index >= ds->count)
         return err_set(err, LORAT_STATUS_BAD_INPUT, "sequence index %d outside 0..%d", index,
                        ds->count - 1);
+    if (ds->kind == DATASET_COCO) return ds_load_coco(ds, index, flags, seq, err);
     const dataset_entry *e = &ds->seqs[index];
     const char *what = dataset_display_name(ds->kind);
     num_table t;
@@ -735,7 +745,8 @@ lorat_status dataset_load(const dataset *ds, int index, int flags, dataset_seque
         }
         break;
     case DATASET_TRACKINGNET:
-    case DATASET_OTB: break;
+    case DATASET_OTB:
+    case DATASET_COCO: break;
     }
     if (s) {
         err_prefix(err, "%s sequence %s", what, e->name);
@@ -755,6 +766,7 @@ lorat_status dataset_load(const dataset *ds, int index, int flags, dataset_seque
         case DATASET_CUSTOM:
         case DATASET_TRACKINGNET:
         case DATASET_OTB:
+        case DATASET_COCO:
             s = frames_numbered(seq, e->dir, e->first + e->omit, e->digits, ".jpg", what, err);
             break;
         }

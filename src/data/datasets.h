@@ -28,6 +28,10 @@
  *               names (Jogging.1, Human4).
  *   tnl2k       ROOT/<seq>/{imgs/ (.jpg, .png; sorted by name), groundtruth.txt}.
  *   custom      ROOT/list.txt (or every folder with a groundtruth.txt) + GOT-10k's sequence layout.
+ *   coco        COCO 2017 detection, for training (spec/lorat-model.md §5): ROOT/annotations/
+ *               instances_{train,val}2017.json + ROOT/{train,val}2017/<file_name>. Each object
+ *               that is not a crowd, has w, h > 0 and lies inside its image is a one-frame
+ *               sequence "<image_id>_<annotation_id>" (datasets_coco.c).
  *
  * Not here: decoding images (io/image), sampling training pairs (data/sampler), scoring (eval).
  */
@@ -46,13 +50,15 @@ typedef enum dataset_kind {
     DATASET_OTB,
     DATASET_TNL2K,
     DATASET_CUSTOM,
+    DATASET_COCO,
 } dataset_kind;
 
 typedef enum dataset_split {
     DATASET_SPLIT_DEFAULT = 0, /* test for LaSOT, GOT-10k and TrackingNet; the only one elsewhere */
     DATASET_SPLIT_TEST,
-    DATASET_SPLIT_VAL,   /* GOT-10k */
-    DATASET_SPLIT_TRAIN, /* LaSOT, GOT-10k, TrackingNet (every TRAIN_k chunk present) */
+    DATASET_SPLIT_VAL,   /* GOT-10k, COCO (val2017) */
+    DATASET_SPLIT_TRAIN, /* LaSOT, GOT-10k, TrackingNet (every TRAIN_k chunk present), COCO
+                            (train2017, its default) */
     DATASET_SPLIT_ALL,   /* LaSOT: train + test; TrackingNet: TEST + TRAIN_k */
 } dataset_split;
 
@@ -78,6 +84,7 @@ typedef struct dataset {
     char *root;          /* the folder given to dataset_open */
     int count;
     dataset_entry *seqs;
+    struct ds_coco *coco; /* COCO's compact tables (datasets_coco.c), else NULL */
 } dataset;
 
 /* What dataset_load reads. Arrays of gt_count rows unless noted. */
@@ -93,19 +100,21 @@ typedef struct dataset_sequence {
                              absent frames all do); 1 elsewhere */
     uint8_t *valid;       /* visible and the box has w > 0 and h > 0: usable for training */
     int8_t *absence, *cover, *cut_by_image; /* GOT-10k / custom labels, NULL when absent */
-    int width, height;    /* image size from meta_info.ini (GOT-10k, custom), 0 when unknown */
+    int width, height;    /* image size from meta_info.ini (GOT-10k, custom) or the annotation
+                             file (COCO), 0 when unknown */
     double init[4];       /* the box on frame 0, xyxy */
 } dataset_sequence;
 
 enum { DATASET_LOAD_FRAMES = 1 };
 
-/* "lasot", "lasot_ext", "got10k", "trackingnet", "otb", "tnl2k", "custom". */
+/* "lasot", "lasot_ext", "got10k", "trackingnet", "otb", "tnl2k", "custom", "coco". */
 const char *dataset_kind_name(dataset_kind kind);
 lorat_status dataset_kind_parse(const char *name, dataset_kind *kind, lorat_error *err);
 /* The name the official code gives the dataset ("LaSOT", "LaSOT_Extension", "GOT10k",
- * "TrackingNet", "OTB100", "TNL2K", "custom"): the metrics' per-dataset rules key on it. */
+ * "TrackingNet", "OTB100", "TNL2K", "custom", "COCO"): the metrics' per-dataset rules key on it. */
 const char *dataset_official_name(dataset_kind kind);
-/* For people: "LaSOT", "LaSOT_ext", "GOT-10k", "TrackingNet", "OTB100", "TNL2K", "custom". */
+/* For people: "LaSOT", "LaSOT_ext", "GOT-10k", "TrackingNet", "OTB100", "TNL2K", "custom",
+ * "COCO". */
 const char *dataset_display_name(dataset_kind kind);
 /* 1 when the benchmark's files (ground truth and result files) are 1-based: LaSOT. */
 int dataset_one_based(dataset_kind kind);

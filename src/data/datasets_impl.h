@@ -38,6 +38,14 @@ lorat_status ds_read_names(const char *path, char ***names, int *count, lorat_er
 lorat_status ds_list_lasot(dataset *ds, lorat_error *err);
 lorat_status ds_list_otb(dataset *ds, const dataset_options *opt, lorat_error *err);
 
+/* COCO (datasets_coco.c): ds_list_coco reads the annotation file into ds->coco and lists one
+ * entry per kept object (entry strings point into ds->coco: ds_free_coco frees them, the entries
+ * and the tables); ds_load_coco is dataset_load for COCO (index already checked). */
+lorat_status ds_list_coco(dataset *ds, lorat_error *err);
+lorat_status ds_load_coco(const dataset *ds, int index, int flags, dataset_sequence *seq,
+                          lorat_error *err);
+void ds_free_coco(dataset *ds);
+
 /* LaSOT's full_occlusion.txt / out_of_view.txt into seq->visible (n values expected). */
 lorat_status ds_lasot_visibility(const dataset_entry *e, dataset_sequence *seq, lorat_error *err);
 
