@@ -13,11 +13,14 @@
 
 static const char *usage =
     "lorat synth --out DIR --sequences N --frames F --seed S [--size WxH] [--domain 0|1]\n"
-    "            [--first-index K] [--quality Q] [--threads N]\n"
+    "            [--backgrounds DIR] [--first-index K] [--quality Q] [--threads N]\n"
     "  writes DIR/list.txt and DIR/synth_%06d/ (00000001.jpg..., groundtruth.txt, absence.label,\n"
     "  cover.label, cut_by_image.label, meta_info.ini), numbered from K (default 1)\n"
     "  --size     frame size, default 320x240 (64x64 at least)\n"
     "  --domain   0: muted, smooth backgrounds (default); 1: saturated clutter, more distractors\n"
+    "  --backgrounds  with --domain 1: a folder of photographs (JPEG/PNG) that three backgrounds\n"
+    "             in four are cut from (e.g. /usr/share/backgrounds/mate/nature, Debian's\n"
+    "             mate-backgrounds)\n"
     "  --quality  JPEG quality 1..100, default 90\n"
     "  The same seed gives the same bytes, whatever the thread count. Names already in list.txt\n"
     "  are kept, so a set can be written in chunks with --first-index.";
@@ -38,7 +41,7 @@ static int parse_u64(const char *s, uint64_t *out) {
 
 int cli_synth(int argc, char **argv) {
     const char *out = NULL, *seqs = NULL, *frames = NULL, *seed = NULL, *size = NULL,
-               *domain = NULL;
+               *domain = NULL, *backgrounds = NULL;
     const char *first = NULL, *quality = NULL, *threads = NULL;
     for (int i = 0; i < argc; i++) {
         if (cli_opt(argc, argv, &i, "--out", &out) || cli_opt(argc, argv, &i, "-o", &out) ||
@@ -46,6 +49,7 @@ int cli_synth(int argc, char **argv) {
             cli_opt(argc, argv, &i, "--frames", &frames) ||
             cli_opt(argc, argv, &i, "--seed", &seed) || cli_opt(argc, argv, &i, "--size", &size) ||
             cli_opt(argc, argv, &i, "--domain", &domain) ||
+            cli_opt(argc, argv, &i, "--backgrounds", &backgrounds) ||
             cli_opt(argc, argv, &i, "--first-index", &first) ||
             cli_opt(argc, argv, &i, "--quality", &quality) ||
             cli_opt(argc, argv, &i, "--threads", &threads))
@@ -82,6 +86,9 @@ int cli_synth(int argc, char **argv) {
     if (quality &&
         (!cli_parse_int(quality, &p.jpeg_quality) || p.jpeg_quality < 1 || p.jpeg_quality > 100))
         return cli_usage_error("synth", usage, "--quality '%s' is not a number in 1..100", quality);
+    if (backgrounds && p.domain != 1)
+        return cli_usage_error("synth", usage, "--backgrounds goes with --domain 1");
+    p.backgrounds = backgrounds;
     int nthreads = 0;
     if (threads && (!cli_parse_int(threads, &nthreads) || nthreads < 1))
         return cli_usage_error("synth", usage, "--threads '%s' is not a positive number", threads);

@@ -241,14 +241,15 @@ typedef struct seq_stats {
 } seq_stats;
 
 static lorat_status write_sequence(const char *out_dir, const synth_params *prm, int index,
-                                   seq_stats *st, lorat_error *err) {
+                                   const synth_photo *photos, int n_photos, seq_stats *st,
+                                   lorat_error *err) {
     char dir[PATH_CAP], path[PATH_CAP + 64];
     if (snprintf(dir, sizeof dir, "%s/synth_%06d", out_dir, index) >= (int)sizeof dir)
         return err_set(err, LORAT_STATUS_BAD_INPUT, "output path '%s' is too long", out_dir);
     lorat_status status = make_dirs(dir, err);
     if (status) return status;
     synth_scene *s = NULL;
-    if ((status = synth_scene_plan(&s, prm, index, err))) return status;
+    if ((status = synth_scene_plan(&s, prm, index, photos, n_photos, err))) return status;
     int W = s->W, H = s->H, F = s->F;
     synth_canvas frame = {W, H, malloc((size_t)W * H * 3 * sizeof(float))};
     uint8_t *id = malloc((size_t)W * H);
@@ -310,6 +311,8 @@ static lorat_status write_sequence(const char *out_dir, const synth_params *prm,
         "camera=%s illumination=%d light_switch=%d motion_blur=%d scale=%d aspect=%d noise=%d\n",
         n_dis, s->same_look && n_dis, n_occ, s->n_full, s->out_of_view, camera, s->illum,
         s->light_switch, s->blur_on, s->scale_on, s->aspect_on, s->noise_on);
+    bad |= text_printf(&meta, "background: %s%s\n", s->photo ? "photo " : "procedural",
+                       s->photo ? s->photo : "");
     if (bad) {
         status = err_set(err, LORAT_STATUS_NO_MEMORY, "out of memory writing labels");
         goto done;
@@ -386,6 +389,81 @@ static lorat_status write_list(const char *out_dir, const synth_params *p, lorat
     return status;
 }
 
+/* The photographs of p->backgrounds, in name order, each reduced by box averaging to at most
+ * PHOTO_SIDE pixels a side (backgrounds show a window of a few hundred pixels). */
+#define PHOTO_SIDE 1024
+typedef struct photo_set {
+    synth_photo *ph;
+    uint8_t **px;
+    char **names;
+    int n;
+} photo_set;
+
+static void photos_free(photo_set *ps) {
+    for (int i = 0; i < ps->n; i++)
+        free(ps->px[i]), free(ps->names[i]);
+    free(ps->ph), free(ps->px), free(ps->names);
+    memset(ps, 0, sizeof *ps);
+}
+
+static lorat_status photos_load(const char *dir, photo_set *ps, lorat_error *err) {
+    char **paths = NULL;
+    int count = 0;
+    memset(ps, 0, sizeof *ps);
+    lorat_status s = image_list_dir(dir, &paths, &count, err);
+    if (s) return err_prefix(err, "--backgrounds"), s;
+    if (count == 0) {
+        free(paths);
+        return err_set(err, LORAT_STATUS_BAD_INPUT,
+                       "--backgrounds %s holds no JPEG or PNG photographs", dir);
+    }
+    ps->ph = calloc((size_t)count, sizeof *ps->ph);
+    ps->px = calloc((size_t)count, sizeof *ps->px);
+    ps->names = calloc((size_t)count, sizeof *ps->names);
+    if (!ps->ph || !ps->px || !ps->names) {
+        free(paths);
+        photos_free(ps);
+        return err_set(err, LORAT_STATUS_NO_MEMORY, "out of memory reading %s", dir);
+    }
+    image img = {0};
+    for (int i = 0; i < count && !s; i++) {
+        if ((s = image_read(paths[i], &img, err))) break;
+        int side = img.w > img.h ? img.w : img.h, k = (side + PHOTO_SIDE - 1) / PHOTO_SIDE;
+        int w = img.w / k, h = img.h / k;
+        if (w < 16 || h < 16) {
+            s = err_set(err, LORAT_STATUS_BAD_INPUT,
+                        "%s is %dx%d: a background photograph needs 16x16 pixels at least",
+                        paths[i], img.w, img.h);
+            break;
+        }
+        uint8_t *px = malloc((size_t)w * h * 3);
+        const char *base = strrchr(paths[i], '/');
+        char *name = strdup(base ? base + 1 : paths[i]);
+        if (!px || !name) {
+            free(px), free(name);
+            s = err_set(err, LORAT_STATUS_NO_MEMORY, "out of memory reading %s", paths[i]);
+            break;
+        }
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+                for (int c = 0; c < 3; c++) {
+                    unsigned sum = 0;
+                    for (int dy = 0; dy < k; dy++)
+                        for (int dx = 0; dx < k; dx++)
+                            sum += img.data[((size_t)(y * k + dy) * img.w + x * k + dx) * 3 + c];
+                    px[((size_t)y * w + x) * 3 + c] = (uint8_t)((sum + k * k / 2) / (k * k));
+                }
+        ps->px[ps->n] = px;
+        ps->names[ps->n] = name;
+        ps->ph[ps->n] = (synth_photo){w, h, px, name};
+        ps->n++;
+    }
+    image_free(&img);
+    free(paths);
+    if (s) photos_free(ps);
+    return s;
+}
+
 lorat_status synth_write(const char *out_dir, const synth_params *p, int verbose,
                          lorat_error *err) {
     if (p->sequences < 1 || p->frames < 1)
@@ -403,8 +481,16 @@ lorat_status synth_write(const char *out_dir, const synth_params *p, int verbose
     if (p->first_index < 0 || p->first_index > 99999999 - p->sequences)
         return err_set(err, LORAT_STATUS_BAD_INPUT, "sequence indices %d.. are outside 0..99999999",
                        p->first_index);
+    if (p->backgrounds && p->domain != 1)
+        return err_set(err, LORAT_STATUS_BAD_INPUT,
+                       "background photographs are for domain 1 (--domain 1)");
+    photo_set photos = {0};
+    if (p->backgrounds) {
+        lorat_status s = photos_load(p->backgrounds, &photos, err);
+        if (s) return s;
+    }
     lorat_status status = make_dirs(out_dir, err);
-    if (status) return status;
+    if (status) return photos_free(&photos), status;
 
     int failed = 0, failed_at = p->sequences, done = 0, shown = 0;
     seq_stats total = {0};
@@ -416,7 +502,8 @@ lorat_status synth_write(const char *out_dir, const synth_params *p, int verbose
         if (stop) continue;
         lorat_error e = {0};
         seq_stats st = {0};
-        lorat_status s = write_sequence(out_dir, p, p->first_index + i, &st, &e);
+        lorat_status s =
+            write_sequence(out_dir, p, p->first_index + i, photos.ph, photos.n, &st, &e);
 #pragma omp critical(synth_progress)
         {
             if (s) {
@@ -441,6 +528,7 @@ lorat_status synth_write(const char *out_dir, const synth_params *p, int verbose
             }
         }
     }
+    photos_free(&photos);
     if (status) return status;
     if ((status = write_list(out_dir, p, err))) return status;
     if (verbose)

@@ -24,6 +24,9 @@ typedef struct synth_params {
     int first_index;  /* sequence names are synth_%06d from first_index (default 1) */
     int domain;       /* 0: the default textures; 1: the "harder" second domain (issue 6) */
     int jpeg_quality; /* default 90 */
+    const char *backgrounds; /* a folder of photographs (JPEG/PNG) that domain 1 draws three
+                                backgrounds in four from (a random window of one, mirrored,
+                                recoloured, with clutter on it); NULL: procedural only */
 } synth_params;
 
 void synth_params_default(synth_params *p);

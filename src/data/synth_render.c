@@ -441,3 +441,47 @@ int synth_background_render(synth_canvas *c, int domain, rng *r) {
     free(tex);
     return ok ? 0 : -1;
 }
+
+int synth_background_photo(synth_canvas *c, const synth_photo *ph, rng *r) {
+    float W = (float)c->w, H = (float)c->h;
+    /* The largest window of the canvas's aspect inside the photo, then a share of it. */
+    float fit = fminf((float)ph->w / W, (float)ph->h / H);
+    float scale = fit * uniform(r, 0.35f, 1.0f); /* photo pixels per canvas pixel */
+    float cw = W * scale, ch = H * scale;
+    float x0 = uniform(r, 0.0f, (float)ph->w - cw), y0 = uniform(r, 0.0f, (float)ph->h - ch);
+    int mirror = rng_uniform(r) < 0.5f;
+    float gain[3], contrast = uniform(r, 0.7f, 1.2f), shift = uniform(r, -25.0f, 25.0f);
+    for (int k = 0; k < 3; k++)
+        gain[k] = uniform(r, 0.85f, 1.15f);
+    for (int y = 0; y < c->h; y++) {
+        float sy = y0 + ((float)y + 0.5f) * scale - 0.5f;
+        sy = clampf(sy, 0.0f, (float)ph->h - 1.0f);
+        int iy = (int)sy, iy1 = iy + 1 < ph->h ? iy + 1 : iy;
+        float fy = sy - (float)iy;
+        for (int x = 0; x < c->w; x++) {
+            int xx = mirror ? c->w - 1 - x : x;
+            float sx = x0 + ((float)xx + 0.5f) * scale - 0.5f;
+            sx = clampf(sx, 0.0f, (float)ph->w - 1.0f);
+            int ix = (int)sx, ix1 = ix + 1 < ph->w ? ix + 1 : ix;
+            float fx = sx - (float)ix;
+            const uint8_t *a = ph->rgb + ((size_t)iy * ph->w + ix) * 3;
+            const uint8_t *b = ph->rgb + ((size_t)iy * ph->w + ix1) * 3;
+            const uint8_t *d = ph->rgb + ((size_t)iy1 * ph->w + ix) * 3;
+            const uint8_t *e = ph->rgb + ((size_t)iy1 * ph->w + ix1) * 3;
+            float *dst = c->px + ((size_t)y * c->w + x) * 3;
+            for (int k = 0; k < 3; k++) {
+                float v = (1.0f - fy) * ((1.0f - fx) * a[k] + fx * b[k]) +
+                          fy * ((1.0f - fx) * d[k] + fx * e[k]);
+                v = (v - 128.0f) * contrast + 128.0f + shift;
+                dst[k] = clampf(v * gain[k], 0.0f, 255.0f);
+            }
+        }
+    }
+    synth_texture *tex = malloc(sizeof *tex);
+    if (!tex) return -1;
+    float area_scale = W * H / (480.0f * 360.0f);
+    synth_palette pal = {rng_uniform(r), 0.5f, 0.3f, 1.0f, 0.2f, 1.0f, 0.25f, 0.3f};
+    clutter(c, (int)((10 + rng_uniform(r) * 30) * area_scale + 0.5f), 0.02f, 0.12f, &pal, r, tex);
+    free(tex);
+    return 0;
+}

@@ -108,4 +108,18 @@ void synth_hsv(float h, float s, float v, float rgb[3]);
  * Returns 0, or -1 when out of memory. */
 int synth_background_render(synth_canvas *c, int domain, rng *r);
 
+/* A photograph to draw backgrounds from: RGB u8, rows top to bottom (synth.c reads and reduces
+ * them; nothing here touches files). */
+typedef struct synth_photo {
+    int w, h;
+    const uint8_t *rgb;
+    const char *name; /* the file's base name, for meta_info.ini */
+} synth_photo;
+
+/* Fills c with a window of the photograph: a random crop of c's aspect covering 35..100% of the
+ * largest that fits, mirrored half the time, resampled bilinearly, with a random colour gain and
+ * contrast; then a scattering of small patterned shapes (look-alike clutter in the picture).
+ * Returns 0, or -1 when out of memory. */
+int synth_background_photo(synth_canvas *c, const synth_photo *ph, rng *r);
+
 #endif

@@ -386,7 +386,7 @@ static void track_carve(synth_track *tr, float **p, int F) {
 }
 
 lorat_status synth_scene_plan(synth_scene **out, const synth_params *prm, int index,
-                              lorat_error *err) {
+                              const synth_photo *photos, int n_photos, lorat_error *err) {
     synth_scene *s = calloc(1, sizeof *s);
     if (!s)
         return err_set(err, LORAT_STATUS_NO_MEMORY, "out of memory planning sequence %d", index);
@@ -437,7 +437,15 @@ lorat_status synth_scene_plan(synth_scene **out, const synth_params *prm, int in
     s->bg.w = s->W + 2 * s->margin + 2 * SYNTH_BG_PAD;
     s->bg.h = s->H + 2 * s->margin + 2 * SYNTH_BG_PAD;
     s->bg.px = malloc((size_t)s->bg.w * s->bg.h * 3 * sizeof(float));
-    if (!s->bg.px || synth_background_render(&s->bg, s->domain, &r)) {
+    /* Drawn only when there are photographs, so that sets made without them stay as they were. */
+    int photo = -1;
+    if (n_photos > 0 && s->domain == 1 && rng_uniform(&r) < 0.75f) {
+        photo = (int)(rng_uniform(&r) * (float)n_photos);
+        if (photo >= n_photos) photo = n_photos - 1;
+        s->photo = photos[photo].name;
+    }
+    if (!s->bg.px || (photo >= 0 ? synth_background_photo(&s->bg, &photos[photo], &r)
+                                 : synth_background_render(&s->bg, s->domain, &r))) {
         synth_scene_free(s);
         return err_set(err, LORAT_STATUS_NO_MEMORY,
                        "out of memory drawing the background of sequence %d", index);

@@ -36,6 +36,7 @@ typedef struct synth_scene {
     float exposure;
     synth_mover target, dis[SYNTH_MAX_DISTRACTORS], occ[SYNTH_MAX_OCCLUDERS];
     synth_canvas bg;
+    const char *photo; /* the photograph behind the scene (its file's name), NULL: procedural */
     int margin;
     float *camx, *camy, *bright, *contrast, *gain; /* gain: (F, 3) */
     /* Sensor noise: a SYNTH_NOISE_TILE-periodic tile, (SYNTH_NOISE_TILE, noise_w) with each value
@@ -47,8 +48,9 @@ typedef struct synth_scene {
     float *mem;
 } synth_scene;
 
+/* photos: the photographs domain 1 draws three backgrounds in four from (n_photos may be 0). */
 lorat_status synth_scene_plan(synth_scene **out, const synth_params *prm, int index,
-                              lorat_error *err);
+                              const synth_photo *photos, int n_photos, lorat_error *err);
 void synth_scene_free(synth_scene *s);
 
 #endif
