@@ -3,7 +3,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build test test-asan bench bench-train clean format
+.PHONY: all deps build test test-asan bench bench-train bench-opencv demo train-demo clean format
 
 all: build
 
@@ -29,6 +29,19 @@ bench: build
 # Training efficiency: LoRA vs full fine-tuning, lorat vs PyTorch (S-224, batch 2, 2 threads).
 bench-train: build
 	@bench/compare_train.sh $(BUILD)/lorat S-224 2 2
+
+# The shipped model tracks a held-out synthetic sequence: boxes, annotated video, success score.
+demo: build
+	@scripts/demo.sh
+
+# Rebuilds models/lorat-t.safetensors from nothing (two stages, about two hours on 2 cores).
+train-demo: build
+	@scripts/train-demo.sh
+
+# The shipped model against OpenCV's CSRT and KCF on the held-out set of train-demo (its data).
+bench-opencv: build
+	@scripts/install-deps.sh opencv
+	@bench/compare_opencv.sh $(BUILD)/lorat out/demo
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')

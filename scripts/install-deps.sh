@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages lorat needs to build and test. Idempotent; silent when all is there.
+#   scripts/install-deps.sh            build, test and demo (mate-backgrounds: the photographs of
+#                                      the demo's synthetic domain 1)
+#   scripts/install-deps.sh opencv     also python3-opencv, for bench/opencv_trackers.py
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libopenblas-openmp-dev libcjson-dev zlib1g-dev
       libjpeg62-turbo-dev libpng-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
-      libcairo2-dev libzip-dev
+      libcairo2-dev libzip-dev mate-backgrounds
       python3-torch python3-numpy)
+if [ "${1:-}" = opencv ]; then pkgs+=(python3-opencv); fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

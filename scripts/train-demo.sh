@@ -48,7 +48,7 @@ train() { # RUN BACKBONE EPOCHS SAMPLES LR DATA [extra]
         --workers 2 --save-every 1 --keep 2 --log-every 10 --seed 1 "${resume[@]}" "$@"
 }
 if [ ! -f "$OUT/init.safetensors" ]; then
-    "$LORAT" init --variant T --seed 1 -o "$OUT/init.safetensors"
+    "$LORAT" init --variant T --seed 1 --layerscale 0.1 -o "$OUT/init.safetensors"
 fi
 train "$OUT/stage1" "$OUT/init.safetensors" "$S1_EPOCHS" "$S1_SAMPLES" "$S1_LR" "$OUT/data/domain0-train" --full
 if [ "${UNTIL:-}" = stage1 ]; then exit 0; fi

@@ -66,7 +66,8 @@ static int ends_with(const char *s, const char *tail) {
     return n >= k && !strcmp(s + n - k, tail);
 }
 
-lorat_status model_init_random(const model_config *cfg_in, uint64_t seed, lorat_model **out, lorat_error *err) {
+lorat_status model_init_random(const model_config *cfg_in, uint64_t seed, float layerscale, lorat_model **out,
+                               lorat_error *err) {
     *out = NULL;
     model_config cfg = *cfg_in;
     cfg.lora_rank = 0;
@@ -86,7 +87,7 @@ lorat_status model_init_random(const model_config *cfg_in, uint64_t seed, lorat_
         const char *n = p->name;
         float fill;
         if (ends_with(n, ".gamma")) {
-            fill = 1e-5f; /* LayerScale init_values */
+            fill = layerscale; /* LayerScale init_values */
         } else if (strstr(n, "norm") && ends_with(n, ".weight")) {
             fill = 1.0f; /* norm1, norm2, norm */
         } else if (ends_with(n, ".bias")) {
