@@ -1,0 +1,68 @@
+# test_init.sh — `lorat init`: a randomly initialised model file that every other command loads:
+# the preset T's sizes and configuration in the metadata, the init's statistics (trunc-normal
+# 0.02 weights, zero biases, unit norms, LayerScale as asked), determinism per seed, custom sizes,
+# training from it (--full) and bad arguments.
+. "$(dirname "$0")/lib.sh"
+
+check "init T" "$LORAT" init --variant T --seed 3 -o "$TMP/t.safetensors"
+check "info reads it" "$LORAT" info --model "$TMP/t.safetensors" --json
+cp "$TMP/last.log" "$TMP/info.json"
+check "T's sizes" "$PYTHON" - "$TMP/info.json" "$TMP/t.safetensors" "$LORAT_SRC/tests/reference" <<'PY'
+import json, sys
+sys.path.insert(0, sys.argv[3])
+from safetensors_io import load_file
+info = json.load(open(sys.argv[1]))
+assert info["variant"] == "T", info
+assert 2.9e6 < info["params"]["inference"] < 3.1e6, info["params"]
+assert info["params"]["lora"] == 0, info["params"]
+t, meta = load_file(sys.argv[2], with_metadata=True)
+for k, v in (("format", "lorat"), ("dim", "192"), ("depth", "6"), ("heads", "3"), ("patch", "16"),
+             ("template_w", "5"), ("search_w", "10"), ("lora_merged", "1"), ("init", "random")):
+    assert meta.get(k) == v, (k, meta.get(k), v)
+w = t["blocks.2.mlp.fc1.weight"]
+assert abs(float(w.std()) - 0.0188) < 0.002, float(w.std())  # trunc_normal(0.02) cut at +-2
+assert float(w.abs().max()) <= 2.0
+assert float(t["blocks.2.mlp.fc1.bias"].abs().max()) == 0
+assert float((t["blocks.0.norm1.weight"] - 1).abs().max()) == 0
+assert abs(float(t["blocks.5.ls2.gamma"].mean()) - 1e-5) < 1e-9
+assert tuple(t["pos_embed"].shape) == (1, 100, 192), t["pos_embed"].shape
+assert tuple(t["token_type_embed"].shape) == (3, 192)
+PY
+check "init T again, same seed" "$LORAT" init --variant T --seed 3 -o "$TMP/t2.safetensors"
+check "same seed, same file" cmp "$TMP/t.safetensors" "$TMP/t2.safetensors"
+check "another seed" "$LORAT" init --variant T --seed 4 -o "$TMP/t4.safetensors"
+check "another seed, another file" bash -c "! cmp -s '$TMP/t.safetensors' '$TMP/t4.safetensors'"
+check "--layerscale 0.1" "$LORAT" init --variant T --seed 3 --layerscale 0.1 -o "$TMP/ls.safetensors"
+check "LayerScale 0.1, the rest as before" "$PYTHON" - "$TMP/ls.safetensors" "$TMP/t.safetensors" "$LORAT_SRC/tests/reference" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[3])
+from safetensors_io import load_file
+a, b = load_file(sys.argv[1]), load_file(sys.argv[2])
+for k in a:
+    if k.endswith(".gamma"):
+        assert float((a[k] - 0.1).abs().max()) < 1e-7, k
+    else:
+        assert bool((a[k] == b[k]).all()), k
+PY
+check "custom sizes" "$LORAT" init --dim 128 --depth 2 --heads 2 --patch 14 --template-grid 4x4 \
+    --search-grid 8x8 -o "$TMP/c.safetensors"
+check "custom sizes load" "$LORAT" info --model "$TMP/c.safetensors"
+cp "$TMP/last.log" "$TMP/info.txt"
+check "custom sizes in the summary" grep -q "dim 128, depth 2, heads 2" "$TMP/info.txt"
+
+# The file trains from scratch and what it trains tracks.
+check "synthesise training data" "$LORAT" synth --out "$TMP/data" --sequences 4 --frames 30 --seed 5
+check "full training from the random init" "$LORAT" train --data "custom:$TMP/data" \
+    --backbone "$TMP/c.safetensors" --full --out "$TMP/run" --epochs 1 --samples-per-epoch 32 \
+    --batch 8 --threads 2 --workers 1 --quiet
+check "the trained model tracks" "$LORAT" track --model "$TMP/run/model.safetensors" \
+    --sequence "$TMP/data/synth_000001" --out "$TMP/boxes.txt" --quiet
+check "a box per frame" bash -c "[ \$(wc -l <'$TMP/boxes.txt') -eq 30 ]"
+
+check_error "no -o" "-o is required" "$LORAT" init --variant T
+check_error "an unknown variant" "unknown variant 'Q'" "$LORAT" init --variant Q -o "$TMP/x.safetensors"
+check_error "a bad --layerscale" "--layerscale" "$LORAT" init --layerscale -1 -o "$TMP/x.safetensors"
+check_error "a bad --dim" "--dim" "$LORAT" init --dim zero -o "$TMP/x.safetensors"
+check_error "an unwritable output names it" "$TMP/no/such" "$LORAT" init -o "$TMP/no/such/x.safetensors"
+check "nothing written on bad arguments" test ! -e "$TMP/x.safetensors"
+finish
