@@ -24,10 +24,12 @@
 static const char *usage =
     "lorat bench [--variant B-224 | --model M.safetensors] [--threads N] [--iters N] [--batch B]\n"
     "            [--unmerged] [--json]\n"
-    "lorat bench --train [--full] [--variant B-224 | --model M] [--threads N] [--iters N] [--batch B] [--json]\n"
+    "lorat bench --train [--full] [--variant B-224 | --model M] [--rank R] [--threads N] [--iters N]\n"
+    "            [--batch B] [--json]\n"
     "  --unmerged  run LoRA beside the frozen weights (r = 64) instead of merged\n"
     "  --train     time one training step (forward, loss, backward, clipping, AdamW) of LoRA\n"
-    "              fine-tuning (r = 64), or of full fine-tuning with --full; peak memory (RSS)";
+    "              fine-tuning (r = alpha = --rank, default 64), or of full fine-tuning with --full;\n"
+    "              peak memory (RSS). --model: that file's sizes";
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -80,18 +82,19 @@ static double peak_rss_mb(void) {
 }
 
 /* --train: one training step, timed, on random data. */
-static int bench_train(const char *variant, const char *model_path, int full, int B, int iters, int json) {
+static int bench_train(const char *variant, const char *model_path, int full, int rank, int B, int iters, int json) {
     lorat_error err = {0};
     model_config cfg;
-    if (model_path) { /* the sizes of a model file (e.g. lorat init's), fresh LoRA r = 64 beside them */
+    if (model_path) { /* the sizes of a model file (e.g. lorat init's), fresh LoRA beside them */
         lorat_model *src = NULL;
         if (lorat_model_load(model_path, &src, &err)) return cli_fail("bench", &err);
         cfg = src->cfg;
         lorat_model_free(src);
-        cfg.lora_rank = 64, cfg.lora_alpha = 64, cfg.lora_has_alpha = 1, cfg.lora_rslora = 0, cfg.lora_merged = 0;
+        cfg.lora_rslora = 0, cfg.lora_merged = 0;
     } else if (config_from_variant(variant, &cfg, &err)) {
         return cli_fail("bench", &err);
     }
+    cfg.lora_rank = rank, cfg.lora_alpha = (float)rank, cfg.lora_has_alpha = 1;
     if (full) cfg.lora_rank = 0;
     lorat_model *m = NULL;
     model_grads *g = NULL;
@@ -158,12 +161,12 @@ static int bench_train(const char *variant, const char *model_path, int full, in
 }
 
 int cli_bench(int argc, char **argv) {
-    const char *variant = "B-224", *model_path = NULL, *threads_s = NULL, *iters_s = NULL, *batch_s = NULL;
+    const char *variant = "B-224", *model_path = NULL, *threads_s = NULL, *iters_s = NULL, *batch_s = NULL, *rank_s = NULL;
     int json = 0, unmerged = 0, train = 0, full = 0;
     for (int i = 0; i < argc; i++) {
         if (cli_opt(argc, argv, &i, "--variant", &variant) || cli_opt(argc, argv, &i, "--model", &model_path) ||
             cli_opt(argc, argv, &i, "--threads", &threads_s) || cli_opt(argc, argv, &i, "--iters", &iters_s) ||
-            cli_opt(argc, argv, &i, "--batch", &batch_s))
+            cli_opt(argc, argv, &i, "--batch", &batch_s) || cli_opt(argc, argv, &i, "--rank", &rank_s))
             continue;
         if (cli_flag(argv, i, "--json")) json = 1;
         else if (cli_flag(argv, i, "--unmerged")) unmerged = 1;
@@ -172,13 +175,14 @@ int cli_bench(int argc, char **argv) {
         else if (cli_flag(argv, i, "--help") || cli_flag(argv, i, "-h")) { printf("usage: %s\n", usage); return 0; }
         else return cli_usage_error("bench", usage, "unknown argument '%s'", argv[i]);
     }
-    int threads = 0, iters = 5, B = 1;
+    int threads = 0, iters = 5, B = 1, rank = 64;
     if ((threads_s && !cli_parse_int(threads_s, &threads)) || (iters_s && !cli_parse_int(iters_s, &iters)) ||
-        (batch_s && !cli_parse_int(batch_s, &B)) || iters < 1 || B < 1)
-        return cli_usage_error("bench", usage, "--threads, --iters and --batch take positive numbers");
+        (batch_s && !cli_parse_int(batch_s, &B)) || (rank_s && !cli_parse_int(rank_s, &rank)) || iters < 1 ||
+        B < 1 || rank < 1)
+        return cli_usage_error("bench", usage, "--threads, --iters, --batch and --rank take positive numbers");
     kernels_set_threads(threads);
     threads = kernels_get_threads();
-    if (train) return bench_train(variant, model_path, full, B, iters, json);
+    if (train) return bench_train(variant, model_path, full, rank, B, iters, json);
 
     lorat_error err = {0};
     lorat_model *m = NULL;
