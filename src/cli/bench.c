@@ -24,12 +24,12 @@
 static const char *usage =
     "lorat bench [--variant B-224 | --model M.safetensors] [--threads N] [--iters N] [--batch B]\n"
     "            [--unmerged] [--json]\n"
-    "lorat bench --train [--full] [--variant B-224 | --model M] [--rank R] [--threads N] [--iters N]\n"
+    "lorat bench --train [--full] [--recompute] [--variant B-224 | --model M] [--rank R] [--threads N] [--iters N]\n"
     "            [--batch B] [--json]\n"
     "  --unmerged  run LoRA beside the frozen weights (r = 64) instead of merged\n"
     "  --train     time one training step (forward, loss, backward, clipping, AdamW) of LoRA\n"
     "              fine-tuning (r = alpha = --rank, default 64), or of full fine-tuning with --full;\n"
-    "              peak memory (RSS). --model: that file's sizes";
+    "              peak memory (RSS). --model: that file's sizes; --recompute: as lorat train's";
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -82,7 +82,8 @@ static double peak_rss_mb(void) {
 }
 
 /* --train: one training step, timed, on random data. */
-static int bench_train(const char *variant, const char *model_path, int full, int rank, int B, int iters, int json) {
+static int bench_train(const char *variant, const char *model_path, int full, int recompute, int rank, int B,
+                       int iters, int json) {
     lorat_error err = {0};
     model_config cfg;
     if (model_path) { /* the sizes of a model file (e.g. lorat init's), fresh LoRA beside them */
@@ -106,7 +107,7 @@ static int bench_train(const char *variant, const char *model_path, int full, in
     fill_random(m);
     adamw_config ac;
     adamw_config_default(&ac);
-    if (model_grads_create(m, full, &g, &err) || train_workspace_create(m, B, full, &ws, &err) ||
+    if (model_grads_create(m, full, &g, &err) || train_workspace_create(m, B, full, recompute, &ws, &err) ||
         optim_segments_for_model(m, g->trainable, full ? g->frozen : NULL, &segs, &n_segs, &err) ||
         adamw_create(segs, n_segs, &ac, &opt, &err)) {
         adamw_free(opt), free(segs), train_workspace_free(ws), model_grads_free(g), lorat_model_free(m);
@@ -147,13 +148,13 @@ static int bench_train(const char *variant, const char *model_path, int full, in
     if (json)
         printf("{\"variant\": \"%s\", \"mode\": \"%s\", \"batch\": %d, \"threads\": %d, \"seconds_per_step\": %.6f, "
                "\"samples_per_s\": %.3f, \"gflops\": %.2f, \"sgemm_peak_gflops\": %.2f, \"share_of_peak\": %.4f, "
-               "\"peak_rss_mb\": %.1f, \"planned_mb\": %.1f, \"trainable_params\": %zu}\n",
+               "\"peak_rss_mb\": %.1f, \"planned_mb\": %.1f, \"trainable_params\": %zu, \"recompute\": %d}\n",
                cfg.variant, full ? "full" : "lora", B, threads, step, B / step, gflops, peak, peak > 0 ? gflops / peak : 0,
-               rss, planned, full ? m->n_frozen + m->n_trainable : m->n_trainable);
+               rss, planned, full ? m->n_frozen + m->n_trainable : m->n_trainable, recompute);
     else
-        printf("%s %s training step, batch %d, %d threads: %.3f s/step (%.2f samples/s), %.1f GFLOP/s = %.1f%% of "
+        printf("%s %s%s training step, batch %d, %d threads: %.3f s/step (%.2f samples/s), %.1f GFLOP/s = %.1f%% of "
                "the SGEMM peak (%.1f GFLOP/s, same run); peak memory %.1f MB (planned %.1f MB)\n",
-               cfg.variant, full ? "full fine-tuning" : "LoRA", B, threads, step, B / step, gflops,
+               cfg.variant, full ? "full fine-tuning" : "LoRA", recompute ? " (recompute)" : "", B, threads, step, B / step, gflops,
                peak > 0 ? 100 * gflops / peak : 0, peak, rss, planned);
     free(times), free(z), free(x), free(gt), free(dscore), free(dboxes), free(mask);
     adamw_free(opt), free(segs), train_workspace_free(ws), model_grads_free(g), lorat_model_free(m);
@@ -162,7 +163,7 @@ static int bench_train(const char *variant, const char *model_path, int full, in
 
 int cli_bench(int argc, char **argv) {
     const char *variant = "B-224", *model_path = NULL, *threads_s = NULL, *iters_s = NULL, *batch_s = NULL, *rank_s = NULL;
-    int json = 0, unmerged = 0, train = 0, full = 0;
+    int json = 0, unmerged = 0, train = 0, full = 0, recompute = 0;
     for (int i = 0; i < argc; i++) {
         if (cli_opt(argc, argv, &i, "--variant", &variant) || cli_opt(argc, argv, &i, "--model", &model_path) ||
             cli_opt(argc, argv, &i, "--threads", &threads_s) || cli_opt(argc, argv, &i, "--iters", &iters_s) ||
@@ -172,6 +173,7 @@ int cli_bench(int argc, char **argv) {
         else if (cli_flag(argv, i, "--unmerged")) unmerged = 1;
         else if (cli_flag(argv, i, "--train")) train = 1;
         else if (cli_flag(argv, i, "--full")) full = 1;
+        else if (cli_flag(argv, i, "--recompute")) recompute = 1;
         else if (cli_flag(argv, i, "--help") || cli_flag(argv, i, "-h")) { printf("usage: %s\n", usage); return 0; }
         else return cli_usage_error("bench", usage, "unknown argument '%s'", argv[i]);
     }
@@ -182,7 +184,7 @@ int cli_bench(int argc, char **argv) {
         return cli_usage_error("bench", usage, "--threads, --iters, --batch and --rank take positive numbers");
     kernels_set_threads(threads);
     threads = kernels_get_threads();
-    if (train) return bench_train(variant, model_path, full, rank, B, iters, json);
+    if (train) return bench_train(variant, model_path, full, recompute, rank, B, iters, json);
 
     lorat_error err = {0};
     lorat_model *m = NULL;

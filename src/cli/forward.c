@@ -118,7 +118,7 @@ static lorat_status grad_compute(grad_run *gr, const lorat_model *m, const safet
     if (!dtype_is_float(tg->dtype))
         return err_set(err, LORAT_STATUS_BAD_INPUT, "%s: gt_boxes must be a float tensor", inputs);
     train_workspace *ws = NULL;
-    lorat_status st = train_workspace_create(m, B, full, &ws, err);
+    lorat_status st = train_workspace_create(m, B, full, 0, &ws, err);
     if (st) return st;
     float *gtb = gr->gt = malloc(sizeof(float) * 4 * (size_t)B);
     const size_t Mx = (size_t)B * c->search_w * c->search_h;

@@ -16,7 +16,7 @@
 static const char *usage =
     "lorat train --data NAME:ROOT[:WEIGHT] [--data ...] --backbone FILE --out DIR\n"
     "            [--variant B-224 | --template-grid WxH --search-grid WxH [--heads N]]\n"
-    "            [--full] [--resume] [--epochs N] [--samples-per-epoch N] [--batch B] [--accum K]\n"
+    "            [--full] [--resume] [--recompute] [--epochs N] [--samples-per-epoch N] [--batch B] [--accum K]\n"
     "            [--lr X] [--warmup-epochs N] [--rank R] [--alpha A] [--workers N] [--threads N]\n"
     "            [--seed S] [--save-every N] [--keep K] [--log-every N] [--quiet]\n"
     "            [--val NAME:ROOT [--val-split S] [--val-every N]]\n"
@@ -26,6 +26,8 @@ static const char *usage =
     "              model file (its configuration and head are kept; LoRA is added fresh)\n"
     "  --full      train every parameter instead of LoRA + head + type embedding\n"
     "  --resume    continue from the newest complete checkpoint in --out\n"
+    "  --recompute keep fewer activations (the blocks' LayerNorm outputs and MLP activations are\n"
+    "              recomputed in backward): about a third less activation memory, same gradients\n"
     "  --val       track and score this dataset every --val-every epochs (default 10) and at the end,\n"
     "              with the model as it is then (paper protocol; DIR/val.jsonl, DIR/val/epoch_N/)\n"
     "  defaults: the paper's recipe (170 epochs of 131072 samples, lr 1e-4, warmup 2 epochs,\n"
@@ -79,6 +81,7 @@ int cli_train(int argc, char **argv) {
         } else if (cli_opt(argc, argv, &i, "--log-every", &v)) { tc.log_every = atoi(v);
         } else if (cli_flag(argv, i, "--full")) { tc.full = 1;
         } else if (cli_flag(argv, i, "--resume")) { tc.resume = 1;
+        } else if (cli_flag(argv, i, "--recompute")) { tc.recompute = 1;
         } else if (cli_flag(argv, i, "--quiet")) { tc.quiet = 1;
         } else if (cli_flag(argv, i, "--help") || cli_flag(argv, i, "-h")) { printf("usage: %s\n", usage); return 0;
         } else { return cli_usage_error("train", usage, "unknown argument '%s'", argv[i]); }

@@ -91,6 +91,14 @@ void model_backward(const lorat_model *m, train_workspace *ws, model_grads *g, c
 
         residual_backward(ws->d_y, G(bw->ls2), G(bw->fc2_b), ws->d_res, a->y2, bw->fc2_b, bw->ls2,
                           M, D);
+        if (ws->recompute) { /* this block's MLP activation, as the forward computed it */
+            if (c->swiglu) {
+                swiglu_forward(a->act, a->hpre, NULL, M, H);
+            } else {
+                memcpy(a->act, a->hpre, sizeof(float) * (size_t)M * H);
+                gelu_forward(a->act, NULL, M, H);
+            }
+        }
         linear_backward(ws->d_act, G(bw->fc2_w), NULL, ws->d_y, D, a->act, bw->fc2_w, M, H, D, 0);
         if (lora)
             lora_backward(ws->d_act, G(lp[LORA_FC2].A), G(lp[LORA_FC2].B), ws->d_y, D, a->act,
@@ -99,6 +107,9 @@ void model_backward(const lorat_model *m, train_workspace *ws, model_grads *g, c
             swiglu_backward(ws->d_hidden, ws->d_act, a->hpre, M, H);
         else
             gelu_backward(ws->d_hidden, ws->d_act, a->hpre, M, H);
+        if (ws->recompute)
+            layernorm_forward_stats(a->ln2, a->mean2, a->rstd2, a->res_mid, bw->norm2_w,
+                                    bw->norm2_b, c->layernorm_eps, M, D);
         linear_backward(ws->d_ln, G(bw->fc1_w), G(bw->fc1_b), ws->d_hidden, fc1_out, a->ln2,
                         bw->fc1_w, M, D, fc1_out, 0);
         if (lora)
@@ -115,6 +126,9 @@ void model_backward(const lorat_model *m, train_workspace *ws, model_grads *g, c
             lora_backward(ws->d_att, G(lp[LORA_PROJ].A), G(lp[LORA_PROJ].B), ws->d_y, D, a->att,
                           a->u_proj, lp[LORA_PROJ].A, lp[LORA_PROJ].B, s, ws->d_lora, M, D, D, r);
         attention_backward(ws->d_qkv, ws->d_att, a->qkv, ws->scratch, B, N, c->heads, c->head_dim);
+        if (ws->recompute)
+            layernorm_forward_stats(a->ln1, a->mean1, a->rstd1, a->res_in, bw->norm1_w,
+                                    bw->norm1_b, c->layernorm_eps, M, D);
         linear_backward(ws->d_ln, G(bw->qkv_w), G(bw->qkv_b), ws->d_qkv, 3 * D, a->ln1, bw->qkv_w,
                         M, D, 3 * D, 0);
         if (lora)

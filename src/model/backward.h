@@ -58,6 +58,10 @@ typedef struct block_acts {
 
 typedef struct train_workspace {
     int B, N, Nz, Nx, full;
+    int recompute;         /* ln1, ln2 and act are not kept per block: every block's point into
+                              ln_shared / act_shared, and backward recomputes them */
+    float *ln_shared;      /* (M,D) recompute only */
+    float *act_shared;     /* (M,H) recompute only */
     float *patches;        /* (M,3·p·p) im2col of every template and search image */
     block_acts *blocks;    /* depth */
     float *res_out;        /* (M,D) stream after the last block */
@@ -87,9 +91,12 @@ typedef struct train_workspace {
 } train_workspace;
 
 /* Plans and allocates every activation and backward buffer for batch B, once. full: also keep
- * what the frozen parameters' gradients need. */
-lorat_status train_workspace_create(const lorat_model *m, int B, int full, train_workspace **out,
-                                    lorat_error *err);
+ * what the frozen parameters' gradients need. recompute: keep neither the LayerNorm outputs nor
+ * the MLP activation of the blocks (6 of every 16 floats a block keeps per token), and recompute
+ * them in backward from what is kept (the LayerNorm inputs, the fc1 output): a LayerNorm twice
+ * and a GELU per block more, the same gradients to the bit. */
+lorat_status train_workspace_create(const lorat_model *m, int B, int full, int recompute,
+                                    train_workspace **out, lorat_error *err);
 void train_workspace_free(train_workspace *ws);
 
 /* The forward of model_forward (same arithmetic, same outputs), keeping the activations.

@@ -68,8 +68,8 @@ typedef struct plan_entry {
     size_t n;
 } plan_entry;
 
-lorat_status train_workspace_create(const lorat_model *m, int B, int full, train_workspace **out,
-                                    lorat_error *err) {
+lorat_status train_workspace_create(const lorat_model *m, int B, int full, int recompute,
+                                    train_workspace **out, lorat_error *err) {
     *out = NULL;
     const model_config *c = &m->cfg;
     train_workspace *ws = calloc(1, sizeof *ws);
@@ -83,6 +83,7 @@ lorat_status train_workspace_create(const lorat_model *m, int B, int full, train
     }
     ws->B = B;
     ws->full = full;
+    ws->recompute = recompute;
     ws->Nz = c->template_w * c->template_h;
     ws->Nx = c->search_w * c->search_h;
     ws->N = ws->Nz + ws->Nx;
@@ -98,17 +99,17 @@ lorat_status train_workspace_create(const lorat_model *m, int B, int full, train
     for (int l = 0; l < c->depth; l++) {
         block_acts *a = &ws->blocks[l];
         PLAN(a->res_in, M * D);
-        PLAN(a->ln1, M * D);
+        if (!recompute) PLAN(a->ln1, M * D);
         PLAN(a->mean1, M);
         PLAN(a->rstd1, M);
         PLAN(a->qkv, M * 3 * D);
         PLAN(a->att, M * D);
         PLAN(a->res_mid, M * D);
-        PLAN(a->ln2, M * D);
+        if (!recompute) PLAN(a->ln2, M * D);
         PLAN(a->mean2, M);
         PLAN(a->rstd2, M);
         PLAN(a->hpre, M * fc1_out);
-        PLAN(a->act, M * H);
+        if (!recompute) PLAN(a->act, M * H);
         if (lora) {
             for (int k = 0; k < 3; k++)
                 PLAN(a->u_qkv[k], M * r);
@@ -120,6 +121,10 @@ lorat_status train_workspace_create(const lorat_model *m, int B, int full, train
             PLAN(a->y1, M * D);
             PLAN(a->y2, M * D);
         }
+    }
+    if (recompute) {
+        PLAN(ws->ln_shared, M * D);
+        PLAN(ws->act_shared, M * H);
     }
     PLAN(ws->res_out, M * D);
     PLAN(ws->normed, M * D);
@@ -166,6 +171,10 @@ lorat_status train_workspace_create(const lorat_model *m, int B, int full, train
     for (int i = 0; i < n; i++) {
         *plan[i].p = ws->block + off;
         off += (plan[i].n + 15) & ~(size_t)15;
+    }
+    for (int l = 0; recompute && l < c->depth; l++) {
+        ws->blocks[l].ln1 = ws->blocks[l].ln2 = ws->ln_shared;
+        ws->blocks[l].act = ws->act_shared;
     }
     free(plan);
     *out = ws;

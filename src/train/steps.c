@@ -27,7 +27,7 @@ lorat_status fixed_steps_run(lorat_model *m, const fixed_steps_config *c, const 
         goto done;
     }
     if ((st = model_grads_create(m, c->full, &g, err))) goto done;
-    if ((st = train_workspace_create(m, B, c->full, &ws, err))) goto done;
+    if ((st = train_workspace_create(m, B, c->full, 0, &ws, err))) goto done;
     if ((st = optim_segments_for_model(m, g->trainable, c->full ? g->frozen : NULL, &segs, &n_segs,
                                        err)))
         goto done;

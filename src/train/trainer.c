@@ -106,9 +106,10 @@ static void print_memory_plan(const lorat_model *m, const model_grads *g, const 
     double batches = (double)ring * lc->batch * (zp + xp) * 4.0 / MB;
     fprintf(stderr,
             "lorat train: memory plan (%s): parameters %.1f MB (trainable %.1f MB), gradients %.1f MB, "
-            "AdamW moments %.1f MB, activations %.1f MB (batch %d), loader %.1f MB; total %.1f MB\n",
+            "AdamW moments %.1f MB, activations %.1f MB (batch %d%s), loader %.1f MB; total %.1f MB\n",
             full ? "full fine-tuning" : "LoRA", params, (full ? m->n_frozen + m->n_trainable : m->n_trainable) * 4.0 / MB,
-            grads, moments, acts, lc->batch, batches, params + grads + moments + acts + batches);
+            grads, moments, acts, lc->batch, ws->recompute ? ", recomputed in part" : "", batches,
+            params + grads + moments + acts + batches);
 }
 
 lorat_status trainer_run(lorat_model *m, const trainer_config *c, lorat_error *err) {
@@ -145,7 +146,7 @@ lorat_status trainer_run(lorat_model *m, const trainer_config *c, lorat_error *e
         goto done;
     }
     if ((st = model_grads_create(m, c->full, &g, err))) goto done;
-    if ((st = train_workspace_create(m, c->batch, c->full, &ws, err))) goto done;
+    if ((st = train_workspace_create(m, c->batch, c->full, c->recompute, &ws, err))) goto done;
     if ((st = optim_segments_for_model(m, g->trainable, c->full ? g->frozen : NULL, &segs, &n_segs, err))) goto done;
     adamw_config ac;
     adamw_config_default(&ac);

@@ -23,6 +23,8 @@ typedef struct trainer_config {
     int epochs, warmup_epochs;
     double lr, min_lr, warmup_lr, weight_decay, clip;
     int full;              /* 1: every parameter trains (no LoRA); 0: LoRA + head + type embedding */
+    int recompute;         /* recompute the blocks' LayerNorm outputs and MLP activations in
+                              backward instead of keeping them (less memory, same gradients) */
     uint64_t seed;
     const char *out_dir;
     int keep;              /* checkpoints kept */
