@@ -46,6 +46,24 @@ PY
 check "resumed model equals the uninterrupted one" "$LORAT" compare "$TMP/resumed/model.safetensors" \
     "$TMP/run/model.safetensors" --rtol 0 --quiet
 
+# A run in chunks (--stop-after, then --resume): the losses and the model of the run in one go.
+check "the first chunk stops after epoch 2" train --out "$TMP/chunked" --stop-after 2
+check "no model file after a chunk" test ! -e "$TMP/chunked/model.safetensors"
+check "the second chunk resumes" train --out "$TMP/chunked" --resume
+check "chunked losses equal the run in one go" "$PYTHON" - "$TMP/run/log.jsonl" "$TMP/chunked/log.jsonl" <<'PY'
+import json, sys
+a = [json.loads(l) for l in open(sys.argv[1])]
+b = [json.loads(l) for l in open(sys.argv[2])]
+assert len(a) == len(b) == 64, (len(a), len(b))
+for x, y in zip(a, b):
+    assert x["step"] == y["step"] and x["loss"] == y["loss"] and x["lr"] == y["lr"], (x, y)
+PY
+check "chunked model equals the run in one go" "$LORAT" compare "$TMP/chunked/model.safetensors" \
+    "$TMP/run/model.safetensors" --rtol 0 --quiet
+check "--translation-jitter changes the crops" train --out "$TMP/jit" --stop-after 1 --translation-jitter 1.5
+check "other crops, other losses" bash -c "! cmp -s <(head -n 16 '$TMP/run/log.jsonl' | cut -d, -f3) <(head -n 16 '$TMP/jit/log.jsonl' | cut -d, -f3)"
+check_error "a bad --translation-jitter" "--translation-jitter" train --out "$TMP/x4" --translation-jitter 0
+
 check "synthesise a validation set" "$LORAT" synth --out "$TMP/val" --sequences 3 --frames 20 --seed 99
 check "validation every epoch" train --out "$TMP/withval" --epochs 2 --val "custom:$TMP/val" --val-every 1
 check "validation scores logged per epoch" "$PYTHON" - "$TMP/withval/val.jsonl" <<'PY'

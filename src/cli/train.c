@@ -16,7 +16,7 @@
 static const char *usage =
     "lorat train --data NAME:ROOT[:WEIGHT] [--data ...] --backbone FILE --out DIR\n"
     "            [--variant B-224 | --template-grid WxH --search-grid WxH [--heads N]]\n"
-    "            [--full] [--resume] [--recompute] [--epochs N] [--samples-per-epoch N] [--batch B] [--accum K]\n"
+    "            [--full] [--resume] [--recompute] [--translation-jitter T] [--epochs N] [--stop-after N] [--samples-per-epoch N] [--batch B] [--accum K]\n"
     "            [--lr X] [--warmup-epochs N] [--rank R] [--alpha A] [--workers N] [--threads N]\n"
     "            [--seed S] [--save-every N] [--keep K] [--log-every N] [--quiet]\n"
     "            [--val NAME:ROOT [--val-split S] [--val-every N]]\n"
@@ -26,6 +26,10 @@ static const char *usage =
     "              model file (its configuration and head are kept; LoRA is added fresh)\n"
     "  --full      train every parameter instead of LoRA + head + type embedding\n"
     "  --resume    continue from the newest complete checkpoint in --out\n"
+    "  --translation-jitter  the search crop's translation jitter (the paper's: 3, i.e. up to\n"
+    "              1.5·(w+h) of the jittered box); smaller for a model trained from scratch\n"
+    "  --stop-after  stop after this epoch (its checkpoint written; the schedule stays that of\n"
+    "              --epochs): a run in chunks, continued with --resume, possibly with other options\n"
     "  --recompute keep fewer activations (the blocks' LayerNorm outputs and MLP activations are\n"
     "              recomputed in backward): about a third less activation memory, same gradients\n"
     "  --val       track and score this dataset every --val-every epochs (default 10) and at the end,\n"
@@ -66,10 +70,14 @@ int cli_train(int argc, char **argv) {
         } else if (cli_opt(argc, argv, &i, "--val", &val_spec) || cli_opt(argc, argv, &i, "--val-split", &val_split)) {
         } else if (cli_opt(argc, argv, &i, "--val-every", &v)) { tc.val_every = atoi(v);
         } else if (cli_opt(argc, argv, &i, "--epochs", &v)) { tc.epochs = atoi(v);
+        } else if (cli_opt(argc, argv, &i, "--stop-after", &v)) { tc.stop_after = atoi(v);
+            if (tc.stop_after < 1) return cli_usage_error("train", usage, "--stop-after takes a positive number of epochs");
         } else if (cli_opt(argc, argv, &i, "--samples-per-epoch", &v)) { tc.samples_per_epoch = atoll(v);
         } else if (cli_opt(argc, argv, &i, "--batch", &v)) { tc.batch = atoi(v);
         } else if (cli_opt(argc, argv, &i, "--accum", &v)) { tc.accum = atoi(v);
         } else if (cli_opt(argc, argv, &i, "--lr", &v)) { tc.lr = atof(v);
+        } else if (cli_opt(argc, argv, &i, "--translation-jitter", &v)) { tc.translation_jitter = atof(v);
+            if (!(tc.translation_jitter > 0)) return cli_usage_error("train", usage, "--translation-jitter takes a positive number");
         } else if (cli_opt(argc, argv, &i, "--warmup-epochs", &v)) { tc.warmup_epochs = atoi(v);
         } else if (cli_opt(argc, argv, &i, "--rank", &v)) { rank = atoi(v);
         } else if (cli_opt(argc, argv, &i, "--alpha", &v)) { alpha = atof(v);

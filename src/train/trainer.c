@@ -135,6 +135,7 @@ lorat_status trainer_run(lorat_model *m, const trainer_config *c, lorat_error *e
                         .batch = c->batch, .workers = c->workers, .seed = c->seed,
                         .samples_per_epoch = c->samples_per_epoch};
     pair_config_from_model(&lc.pair, mc);
+    if (c->translation_jitter > 0) lc.pair.translation_jitter = c->translation_jitter;
     if ((st = loader_create(&ld, &lc, err))) goto done;
     const int64_t batches_per_epoch = loader_steps_per_epoch(ld);
     const int64_t iters_per_epoch = batches_per_epoch / c->accum;
@@ -251,12 +252,19 @@ lorat_status trainer_run(lorat_model *m, const trainer_config *c, lorat_error *e
                 n_sum = 0;
             }
         }
-        if ((epoch + 1) % c->save_every == 0 || epoch + 1 == c->epochs) {
+        const int stop = c->stop_after > 0 && epoch + 1 == c->stop_after && epoch + 1 < c->epochs;
+        if ((epoch + 1) % c->save_every == 0 || epoch + 1 == c->epochs || stop) {
             train_state ts = {.epoch = epoch + 1, .iteration = t};
             if ((st = checkpoint_save(c->out_dir, epoch + 1, m, c->full, opt, &ts, c->keep, err))) goto done;
         }
         if (c->val && ((epoch + 1) % c->val_every == 0 || epoch + 1 == c->epochs)) {
             if ((st = validate(m, c, epoch + 1, err))) goto done;
+        }
+        if (stop) { /* a chunk of the run: its checkpoint is written, --resume goes on from it */
+            if (!c->quiet)
+                fprintf(stderr, "\nlorat train: stopped after epoch %d of %d (--stop-after); --resume continues\n",
+                        c->stop_after, c->epochs);
+            goto done;
         }
     }
     if (!c->quiet) fprintf(stderr, "\n");

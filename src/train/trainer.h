@@ -23,6 +23,7 @@ typedef struct trainer_config {
     int epochs, warmup_epochs;
     double lr, min_lr, warmup_lr, weight_decay, clip;
     int full;              /* 1: every parameter trains (no LoRA); 0: LoRA + head + type embedding */
+    double translation_jitter; /* the search crop's translation jitter; 0: the paper's 3 */
     int recompute;         /* recompute the blocks' LayerNorm outputs and MLP activations in
                               backward instead of keeping them (less memory, same gradients) */
     uint64_t seed;
@@ -30,6 +31,8 @@ typedef struct trainer_config {
     int keep;              /* checkpoints kept */
     int save_every;        /* epochs between checkpoints (the last epoch is always saved) */
     int resume;            /* continue from the newest complete checkpoint in out_dir */
+    int stop_after;        /* > 0: stop after this epoch (checkpoint written, no model file), so
+                              that a run can go in chunks; the schedule is still that of epochs */
     int log_every;         /* optimiser steps between progress lines */
     const dataset *val;    /* validation set (NULL: none): tracked and scored every val_every epochs */
     int val_every;
