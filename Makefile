@@ -3,18 +3,21 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build test test-asan bench bench-train bench-opencv demo train-demo clean format
+.PHONY: all deps deps-run build test test-asan bench bench-train bench-opencv demo train-demo clean format
 
 all: build
 
 deps:
 	@scripts/install-deps.sh
 
-build: deps
+deps-run:
+	@scripts/install-deps.sh run
+
+build: deps-run
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
-test: build
+test: deps build
 	@cd $(BUILD) && ctest --output-on-failure -j 1 $(CTEST_ARGS)
 
 # Every test again under AddressSanitizer + UndefinedBehaviorSanitizer (CI runs this too).
@@ -31,7 +34,9 @@ bench-train: build
 	@bench/compare_train.sh $(BUILD)/lorat S-224 2 2
 
 # The shipped model tracks a held-out synthetic sequence: boxes, annotated video, success score.
-demo: build
+demo: deps-run
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS) --target lorat
 	@scripts/demo.sh
 
 # Rebuilds models/lorat-t.safetensors from nothing (two stages, about two hours on 2 cores).
