@@ -76,6 +76,9 @@ typedef struct lorat_tracker_params {
     float search_area_factor;   /* 4 for -224 models, 5 for -378 */
     float window_influence;     /* weight of the Hann window in the score blend: 0.45 */
     float min_box_size;         /* state box sides are raised to at least this many pixels: 10 */
+    float size_update;          /* share of each new box's width and height taken into the state,
+                                   the rest kept from the previous box: 1 (the official tracker);
+                                   smaller damps the scale drift of a weak model */
 } lorat_tracker_params;
 
 typedef struct lorat_tracker lorat_tracker;

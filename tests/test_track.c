@@ -327,8 +327,67 @@ static void test_loop(void) {
     lorat_model_free(m);
 }
 
+/* size_update < 1: the state's size moves that share of the way to the found box, centred on it. */
+static void test_size_update(void) {
+    model_config cfg;
+    config_from_variant("S-224", &cfg, NULL);
+    cfg.dim = 64, cfg.depth = 1, cfg.heads = 1, cfg.ffn_hidden = 64, cfg.lora_rank = 0;
+    lorat_model *m = NULL;
+    lorat_error err = {0};
+    if (model_create(&cfg, &m, &err)) {
+        CHECK(0, "%s", err.message);
+        return;
+    }
+    const int W = 320, H = 240;
+    uint8_t *rgb = malloc((size_t)W * H * 3);
+    memset(rgb, 90, (size_t)W * H * 3);
+    lorat_image img = {W, H, 3 * W, rgb};
+    int gw = cfg.search_w, gh = cfg.search_h, sw = gw * cfg.patch, sh = gh * cfg.patch;
+    float *score = malloc(sizeof(float) * gw * gh), *boxes = malloc(sizeof(float) * gw * gh * 4);
+    const double found[4] = {130, 90, 190, 150}; /* 60x60, the init box 40x30 */
+    double size[2][2];
+    for (int k = 0; k < 2; k++) {
+        lorat_tracker_params prm;
+        lorat_tracker_params_default(m, &prm);
+        CHECK(prm.size_update == 1.0f, "default size_update %g (expected 1, the official tracker)", prm.size_update);
+        prm.size_update = k ? 0.25f : 1.0f;
+        lorat_tracker *t = NULL;
+        lorat_box out;
+        if (lorat_tracker_create(m, &prm, &t, &err) || lorat_tracker_init(t, &img, (lorat_box){140, 105, 40, 30}, &err) ||
+            tracker_prepare(t, &img, &err)) {
+            CHECK(0, "%s", err.message);
+            lorat_tracker_free(t);
+            continue;
+        }
+        const crop_params *p = tracker_search_params(t);
+        double in_crop[4] = {found[0] * p->sx + p->tx, found[1] * p->sy + p->ty, found[2] * p->sx + p->tx,
+                             found[3] * p->sy + p->ty};
+        oracle_maps(score, boxes, gw, gh, in_crop, sw, sh);
+        tracker_finish(t, score, boxes, &out, NULL);
+        size[k][0] = out.w, size[k][1] = out.h;
+        CHECK(fabs(out.x + out.w / 2 - 160) < 0.5 && fabs(out.y + out.h / 2 - 120) < 0.5,
+              "size_update %g: centre (%g, %g), expected the found box's (160, 120)", prm.size_update,
+              out.x + out.w / 2, out.y + out.h / 2);
+        lorat_tracker_free(t);
+    }
+    CHECK(fabs(size[0][0] - 60) < 0.5 && fabs(size[0][1] - 60) < 0.5, "size_update 1: %gx%g, expected 60x60",
+          size[0][0], size[0][1]);
+    CHECK(fabs(size[1][0] - 45) < 0.5 && fabs(size[1][1] - 37.5) < 0.5,
+          "size_update 0.25: %gx%g, expected 45x37.5 (a quarter of the way from 40x30 to 60x60)", size[1][0],
+          size[1][1]);
+    lorat_tracker_params bad;
+    lorat_tracker_params_default(m, &bad);
+    bad.size_update = 0;
+    lorat_tracker *t = NULL;
+    CHECK(lorat_tracker_create(m, &bad, &t, &err) == LORAT_STATUS_BAD_INPUT, "size_update 0 is accepted");
+    lorat_tracker_free(t);
+    free(rgb), free(score), free(boxes);
+    lorat_model_free(m);
+}
+
 int main(void) {
     test_crop();
+    test_size_update();
     test_postprocess();
     test_template_mask();
     test_loop();

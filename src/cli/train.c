@@ -16,7 +16,7 @@
 static const char *usage =
     "lorat train --data NAME:ROOT[:WEIGHT] [--data ...] --backbone FILE --out DIR\n"
     "            [--variant B-224 | --template-grid WxH --search-grid WxH [--heads N]]\n"
-    "            [--full] [--resume] [--recompute] [--translation-jitter T] [--epochs N] [--stop-after N] [--samples-per-epoch N] [--batch B] [--accum K]\n"
+    "            [--full] [--resume] [--recompute] [--translation-jitter T] [--size-update A] [--epochs N] [--stop-after N] [--samples-per-epoch N] [--batch B] [--accum K]\n"
     "            [--lr X] [--warmup-epochs N] [--rank R] [--alpha A] [--workers N] [--threads N]\n"
     "            [--seed S] [--save-every N] [--keep K] [--log-every N] [--quiet]\n"
     "            [--val NAME:ROOT [--val-split S] [--val-every N]]\n"
@@ -30,6 +30,8 @@ static const char *usage =
     "              1.5·(w+h) of the jittered box); smaller for a model trained from scratch\n"
     "  --stop-after  stop after this epoch (its checkpoint written; the schedule stays that of\n"
     "              --epochs): a run in chunks, continued with --resume, possibly with other options\n"
+    "  --size-update  the tracking default the model file records: the share of each new box's\n"
+    "              size the tracker takes (1, the official tracker's, when not given)\n"
     "  --recompute keep fewer activations (the blocks' LayerNorm outputs and MLP activations are\n"
     "              recomputed in backward): about a third less activation memory, same gradients\n"
     "  --val       track and score this dataset every --val-every epochs (default 10) and at the end,\n"
@@ -59,7 +61,7 @@ int cli_train(int argc, char **argv) {
     const char *data[16], *backbone = NULL, *variant = NULL, *tgrid = NULL, *sgrid = NULL, *heads_s = NULL;
     const char *v = NULL, *val_spec = NULL, *val_split = NULL;
     int n_data = 0, threads = 0, rank = 64;
-    double alpha = 64;
+    double alpha = 64, size_update = 0;
     for (int i = 0; i < argc; i++) {
         if (cli_opt(argc, argv, &i, "--data", &v)) {
             if (n_data == 16) return cli_usage_error("train", usage, "at most 16 --data");
@@ -76,6 +78,8 @@ int cli_train(int argc, char **argv) {
         } else if (cli_opt(argc, argv, &i, "--batch", &v)) { tc.batch = atoi(v);
         } else if (cli_opt(argc, argv, &i, "--accum", &v)) { tc.accum = atoi(v);
         } else if (cli_opt(argc, argv, &i, "--lr", &v)) { tc.lr = atof(v);
+        } else if (cli_opt(argc, argv, &i, "--size-update", &v)) { size_update = atof(v);
+            if (!(size_update > 0 && size_update <= 1)) return cli_usage_error("train", usage, "--size-update takes a number in (0, 1]");
         } else if (cli_opt(argc, argv, &i, "--translation-jitter", &v)) { tc.translation_jitter = atof(v);
             if (!(tc.translation_jitter > 0)) return cli_usage_error("train", usage, "--translation-jitter takes a positive number");
         } else if (cli_opt(argc, argv, &i, "--warmup-epochs", &v)) { tc.warmup_epochs = atoi(v);
@@ -196,6 +200,7 @@ int cli_train(int argc, char **argv) {
         cfg.lora_has_alpha = 1;
         if (model_load_official(backbone, NULL, &cfg, 0, tc.seed, &m, &err)) goto fail;
     }
+    if (size_update > 0) m->cfg.size_update = (float)size_update;
     if (trainer_run(m, &tc, &err)) goto fail;
     rc = 0;
     goto done;

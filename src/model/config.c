@@ -126,6 +126,7 @@ static const struct {
     F("search_area_factor", META_FLOAT, search_area_factor, 1),
     F("window_influence", META_FLOAT, window_influence, 1),
     F("min_box_size", META_FLOAT, min_box_size, 1),
+    F("size_update", META_FLOAT, size_update, 0),
     F("layernorm_eps", META_FLOAT, layernorm_eps, 1),
     F("lora_rank", META_INT, lora_rank, 1),
     F("lora_alpha", META_FLOAT, lora_alpha, 1),

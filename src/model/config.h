@@ -17,6 +17,8 @@ typedef struct model_config {
     int template_w, template_h, search_w, search_h; /* token grids */
     float template_area_factor, search_area_factor;
     float window_influence; /* tracking: weight of the Hann window in the blend (0.45) */
+    float size_update;      /* tracking: share of a new box's size taken each frame (the rest is
+                               the previous size); 1 = the official tracker; 0 in a file means 1 */
     float min_box_size;     /* tracking: minimum state box side in pixels (10) */
     float layernorm_eps;
     /* LoRA. rank 0: the model has no separate LoRA tensors (merged, or never had any). */

@@ -38,6 +38,7 @@ void lorat_tracker_params_default(const lorat_model *model, lorat_tracker_params
     p->search_area_factor = c->search_area_factor > 0 ? c->search_area_factor : 4.0f;
     p->window_influence = c->window_influence >= 0 ? c->window_influence : 0.45f;
     p->min_box_size = c->min_box_size > 0 ? c->min_box_size : 10.0f;
+    p->size_update = c->size_update > 0 ? c->size_update : 1.0f;
 }
 
 lorat_status lorat_tracker_create(const lorat_model *model, const lorat_tracker_params *params,
@@ -53,11 +54,11 @@ lorat_status lorat_tracker_create(const lorat_model *model, const lorat_tracker_
         lorat_tracker_params_default(model, &t->params);
     if (!(t->params.template_area_factor > 0) || !(t->params.search_area_factor > 0) ||
         !(t->params.window_influence >= 0 && t->params.window_influence <= 1) ||
-        !(t->params.min_box_size >= 0)) {
+        !(t->params.min_box_size >= 0) || !(t->params.size_update > 0 && t->params.size_update <= 1)) {
         free(t);
         return err_set(err, LORAT_STATUS_BAD_INPUT,
                        "tracker parameters out of range: area factors must be > 0, window "
-                       "influence in [0,1], minimum size >= 0");
+                       "influence in [0,1], minimum size >= 0, size update in (0,1]");
     }
     t->gzw = c->template_w, t->gzh = c->template_h, t->gxw = c->search_w, t->gxh = c->search_h;
     t->tw = t->gzw * c->patch, t->th = t->gzh * c->patch;
@@ -162,8 +163,21 @@ void tracker_finish(lorat_tracker *t, const float *score, const float *boxes, lo
     post_result r;
     post_process(score, boxes, t->window, t->gxw, t->gxh, t->sw, t->sh, t->params.window_influence,
                  &t->search, t->frame_w, t->frame_h, &r);
-    /* The state follows the result only when it is a real box inside the frame. */
-    if (r.box[0] < r.box[2] && r.box[1] < r.box[3]) memcpy(t->box, r.box, sizeof t->box);
+    /* The state follows the result only when it is a real box inside the frame; with
+     * size_update < 1 its size moves only part of the way (centre as found), as SiamFC damps scale. */
+    if (r.box[0] < r.box[2] && r.box[1] < r.box[3]) {
+        const double a = t->params.size_update;
+        if (a < 1) {
+            double cx = (r.box[0] + r.box[2]) / 2, cy = (r.box[1] + r.box[3]) / 2;
+            double w = a * (r.box[2] - r.box[0]) + (1 - a) * (t->box[2] - t->box[0]);
+            double h = a * (r.box[3] - r.box[1]) + (1 - a) * (t->box[3] - t->box[1]);
+            double b[4] = {fmax(cx - w / 2, 0), fmax(cy - h / 2, 0), fmin(cx + w / 2, t->frame_w),
+                           fmin(cy + h / 2, t->frame_h)};
+            if (b[0] < b[2] && b[1] < b[3]) memcpy(t->box, b, sizeof t->box);
+        } else {
+            memcpy(t->box, r.box, sizeof t->box);
+        }
+    }
     box->x = (float)t->box[0];
     box->y = (float)t->box[1];
     box->w = (float)(t->box[2] - t->box[0]);
