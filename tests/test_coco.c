@@ -24,35 +24,12 @@ static const char *at(const char *rel) {
     return buf[k];
 }
 
-static void mkdirs(const char *path) {
-    char p[1024];
-    snprintf(p, sizeof p, "%s", path);
-    for (char *q = p + 1; *q; q++)
-        if (*q == '/') {
-            *q = 0;
-            mkdir(p, 0777);
-            *q = '/';
-        }
-    mkdir(p, 0777);
-}
-
 /* Writes text to root/<rel>, making folders. */
 static void put(const char *rel, const char *fmt, ...) {
-    char path[1024], dir[1024];
-    snprintf(path, sizeof path, "%s/%s", root, rel);
-    snprintf(dir, sizeof dir, "%s", path);
-    *strrchr(dir, '/') = 0;
-    mkdirs(dir);
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "cannot write %s\n", path);
-        exit(2);
-    }
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(f, fmt, ap);
+    test_vput(root, rel, fmt, ap);
     va_end(ap);
-    fclose(f);
 }
 
 static void jpeg(const char *rel, int w, int h) {
@@ -61,7 +38,7 @@ static void jpeg(const char *rel, int w, int h) {
     char dir[1024];
     snprintf(dir, sizeof dir, "%s", at(rel));
     *strrchr(dir, '/') = 0;
-    mkdirs(dir);
+    test_mkdirs(dir);
     if (image_alloc(&img, w, h, &err) == 0) {
         for (size_t i = 0; i < (size_t)w * h * 3; i++) img.data[i] = (uint8_t)(i * 7);
         CHECK(image_write_jpeg(at(rel), &img, 90, &err) == 0, "write %s: %s", rel, err.message);
@@ -238,11 +215,11 @@ static void bad(const char *rel, const char *json) {
     snprintf(path, sizeof path, "%s/annotations/instances_train2017.json", rel);
     put(path, "%s", json);
     snprintf(path, sizeof path, "%s/train2017", rel);
-    mkdirs(at(path));
+    test_mkdirs(at(path));
 }
 
 static void test_errors(void) {
-    mkdirs(at("nofile/train2017"));
+    test_mkdirs(at("nofile/train2017"));
     open_fails("nofile", "instances_train2017.json", "not found");
     put("noimages/annotations/instances_train2017.json", "%s", train_json);
     open_fails("noimages", "train2017", "missing");

@@ -21,36 +21,12 @@
 
 static char root[256];
 
-static void mkdirs(const char *path) {
-    char p[1024];
-    snprintf(p, sizeof p, "%s", path);
-    for (char *q = p + 1; *q; q++)
-        if (*q == '/') {
-            *q = 0;
-            mkdir(p, 0777);
-            *q = '/';
-        }
-    mkdir(p, 0777);
-}
-
 /* Writes text to root/<rel>, making folders. */
 static void put(const char *rel, const char *fmt, ...) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", root, rel);
-    char dir[1024];
-    snprintf(dir, sizeof dir, "%s", path);
-    *strrchr(dir, '/') = 0;
-    mkdirs(dir);
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "cannot write %s\n", path);
-        exit(2);
-    }
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(f, fmt, ap);
+    test_vput(root, rel, fmt, ap);
     va_end(ap);
-    fclose(f);
 }
 
 /* Empty frame files rel/<fmt % i> for i in [a, b]. */
@@ -292,7 +268,7 @@ static void test_custom(void) {
     /* without list.txt: every folder with a groundtruth.txt */
     put("custom2/x/groundtruth.txt", "1,2,3,4\n");
     put("custom2/y/groundtruth.txt", "1,2,3,4\n");
-    mkdirs(at("custom2/z"));
+    test_mkdirs(at("custom2/z"));
     ds = open_ok(DATASET_CUSTOM, "custom2", DATASET_SPLIT_DEFAULT);
     CHECK(ds.count == 2, "custom without list.txt: %d", ds.count);
     dataset_free(&ds);
@@ -340,7 +316,7 @@ static void test_otb(void) {
     put("otb/Jogging/groundtruth_rect.2.txt", "9,9,5,5\n");
     put("otb/Human4/groundtruth_rect.1.txt", "\n");
     put("otb/Human4/groundtruth_rect.2.txt", "3,3,5,5\n");
-    mkdirs(at("otb/notes"));
+    test_mkdirs(at("otb/notes"));
     dataset ds = open_ok(DATASET_OTB, "otb", DATASET_SPLIT_DEFAULT);
     CHECK(ds.count == 7, "OTB: 7 targets, got %d", ds.count);
     dataset_sequence s = load_ok(&ds, "Basketball", DATASET_LOAD_FRAMES);
@@ -400,7 +376,7 @@ static void test_tnl2k(void) {
 
 static void test_bad_ground_truth(void) {
     put("bad/list.txt", "nogt\nragged\nnan\nword\nhole\nempty\n");
-    mkdirs(at("bad/nogt"));
+    test_mkdirs(at("bad/nogt"));
     put("bad/ragged/groundtruth.txt", "1,2,3,4\n1,2,3\n");
     put("bad/nan/groundtruth.txt", "1,2,3,4\n1,2,3,4\nnan,2,3,4\n");
     put("bad/word/groundtruth.txt", "1,2,3,4\n1,2,x3,4\n");
@@ -418,7 +394,7 @@ static void test_bad_ground_truth(void) {
     CHECK(dataset_open(&ds, DATASET_OTB, at("no-such-root"), NULL, &err) != 0 &&
               strstr(err.message, "no-such-root"),
           "missing root: %s", err.message);
-    mkdirs(at("emptyroot"));
+    test_mkdirs(at("emptyroot"));
     CHECK(dataset_open(&ds, DATASET_TNL2K, at("emptyroot"), NULL, &err) != 0 &&
               strstr(err.message, "no sequences"),
           "no sequences: %s", err.message);
