@@ -44,6 +44,31 @@ for k in a:
     else:
         assert bool((a[k] == b[k]).all()), k
 PY
+check "--pos-embed sincos" "$LORAT" init --variant T --seed 3 --pos-embed sincos -o "$TMP/sc.safetensors"
+check "the sine-cosine code in pos_embed, the rest as before" "$PYTHON" - "$TMP/sc.safetensors" "$TMP/t.safetensors" "$LORAT_SRC/tests/reference" <<'PY'
+import math, sys
+sys.path.insert(0, sys.argv[3])
+from safetensors_io import load_file
+a, b = load_file(sys.argv[1]), load_file(sys.argv[2])
+for k in a:
+    if k != "pos_embed":
+        assert bool((a[k] == b[k]).all()), k
+p = a["pos_embed"][0]
+assert tuple(p.shape) == (100, 192), p.shape
+worst = 0.0
+for y in range(10):
+    for x in range(10):
+        for k in range(48):
+            w = 10000.0 ** (-k / 48)
+            want = (math.sin(x * w), math.cos(x * w), math.sin(y * w), math.cos(y * w))
+            for part in range(4):
+                worst = max(worst, abs(float(p[y * 10 + x, part * 48 + k]) - want[part]))
+assert worst < 1e-6, worst
+PY
+check_error "--pos-embed with an unknown value" "--pos-embed 'learned'" "$LORAT" init --pos-embed learned \
+    -o "$TMP/x.safetensors"
+check_error "--pos-embed sincos on a width not divisible by 4" "divisible by 4" "$LORAT" init --dim 66 \
+    --heads 1 --pos-embed sincos -o "$TMP/x.safetensors"
 check "custom sizes" "$LORAT" init --dim 128 --depth 2 --heads 2 --patch 14 --template-grid 4x4 \
     --search-grid 8x8 -o "$TMP/c.safetensors"
 check "custom sizes load" "$LORAT" info --model "$TMP/c.safetensors"

@@ -137,7 +137,7 @@ static void test_postprocess(void) {
         const float *adj = f32(st, "adjusted_params");
         crop_params p = {adj[0], adj[1], adj[2], adj[3]};
         post_result r;
-        post_process(f32(st, "score_map"), f32(st, "boxes"), window, gw, gh, (int)num(s, 0), (int)num(s, 1), wp, &p,
+        post_process(f32(st, "score_map"), f32(st, "boxes"), window, gw, gh, (int)num(s, 0), (int)num(s, 1), wp, 0, &p,
                      (int)num(fr, 0), (int)num(fr, 1), &r);
         int best = cJSON_GetObjectItem(c, "best_index")->valueint;
         CHECK(r.index == best, "%s: chose cell %d, official %d", file, r.index, best);
@@ -385,8 +385,44 @@ static void test_size_update(void) {
     lorat_model_free(m);
 }
 
+/* box_average: the chosen cell is still the windowed argmax; the box is the probability-weighted
+ * mean of the boxes of the cells within the radius (clipped at the grid's edge), nothing else. */
+static void test_box_average(void) {
+    enum { GW = 6, GH = 5, N = GW * GH };
+    float score[N], boxes[N * 4], window[N];
+    hann_window_2d(window, GW, GH);
+    for (int i = 0; i < N; i++) {
+        score[i] = -4.0f + 0.1f * (float)(i % 7);
+        for (int k = 0; k < 4; k++) boxes[i * 4 + k] = 0.1f + 0.02f * (float)((i * 4 + k) % 13);
+    }
+    const int best = 2 * GW + 3; /* (x 3, y 2), where the window is highest */
+    score[best] = 3.0f;
+    score[best - 1] = 1.0f;
+    crop_params p = {1, 1, 0, 0}; /* crop pixels are frame pixels */
+    for (int radius = 0; radius <= 2; radius++) {
+        post_result r;
+        post_process(score, boxes, window, GW, GH, 96, 80, 0.45f, radius, &p, 1000, 1000, &r);
+        CHECK(r.index == best, "box_average %d: chose cell %d, expected %d", radius, r.index, best);
+        double want[4] = {0, 0, 0, 0}, wsum = 0;
+        for (int y = 0; y < GH; y++)
+            for (int x = 0; x < GW; x++) {
+                if (abs(x - 3) > radius || abs(y - 2) > radius) continue;
+                double w = 1 / (1 + exp(-(double)score[y * GW + x]));
+                for (int k = 0; k < 4; k++) want[k] += w * boxes[(y * GW + x) * 4 + k];
+                wsum += w;
+            }
+        const double size[4] = {96, 80, 96, 80};
+        for (int k = 0; k < 4; k++) {
+            double v = want[k] / wsum * size[k];
+            CHECK(fabs(r.box_crop[k] - v) < 1e-4 * size[k] && fabs(r.box[k] - v) < 1e-3,
+                  "box_average %d: coordinate %d is %.6f, expected %.6f", radius, k, r.box_crop[k], v);
+        }
+    }
+}
+
 int main(void) {
     test_crop();
+    test_box_average();
     test_size_update();
     test_postprocess();
     test_template_mask();

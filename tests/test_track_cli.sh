@@ -55,6 +55,17 @@ check_error "an init box of zero size" "width and height > 0" \
     "$LORAT" track --model "$TMP/tiny.safetensors" --sequence "$SEQ" --init 10,10,0,20 --quiet
 check_error "an init box outside the image" "outside" \
     "$LORAT" track --model "$TMP/tiny.safetensors" --sequence "$SEQ" --init 5000,10,20,20 --quiet
+# Tracking parameters given on the command line replace the file's for the run.
+check "--box-average 0, the file's own value" "$LORAT" track --model "$TMP/tiny.safetensors" --sequence "$SEQ" \
+    --out "$TMP/ba0.txt" --box-average 0 --quiet
+check "the same boxes as without it" cmp "$TMP/seq.txt" "$TMP/ba0.txt"
+check "--box-average 1 --size-update 0.5 --window-influence 0.3" "$LORAT" track --model "$TMP/tiny.safetensors" \
+    --sequence "$SEQ" --out "$TMP/ba1.txt" --box-average 1 --size-update 0.5 --window-influence 0.3 --quiet
+check "other boxes" bash -c "! cmp -s '$TMP/seq.txt' '$TMP/ba1.txt'"
+check_error "a bad --box-average" "--box-average '-1'" \
+    "$LORAT" track --model "$TMP/tiny.safetensors" --sequence "$SEQ" --box-average -1 --quiet
+check_error "a bad --size-update" "--size-update '0'" \
+    "$LORAT" track --model "$TMP/tiny.safetensors" --sequence "$SEQ" --size-update 0 --quiet
 mkdir -p "$TMP/resized"
 cp "$SEQ"/000000{01..05}.jpg "$TMP/resized/"
 "$LORAT" synth --out "$TMP/synth-small" --sequences 1 --frames 2 --seed 4 --size 160x120 >/dev/null 2>&1

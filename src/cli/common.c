@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "model/model.h"
 
 int cli_fail(const char *cmd, const lorat_error *err) {
     fprintf(stderr, "lorat %s: %s\n", cmd, err->message);
@@ -41,4 +42,34 @@ int cli_parse_int(const char *s, int *out) {
     if (end == s || *end) return 0;
     *out = (int)v;
     return 1;
+}
+
+int cli_tracking_opt(int argc, char **argv, int *i, cli_tracking *t) {
+    return cli_opt(argc, argv, i, "--size-update", &t->size_update) ||
+           cli_opt(argc, argv, i, "--box-average", &t->box_average) ||
+           cli_opt(argc, argv, i, "--window-influence", &t->window_influence);
+}
+
+int cli_tracking_apply(const cli_tracking *t, lorat_model *model, const char *cmd, const char *usage) {
+    model_config *c = &model->cfg;
+    char *end;
+    if (t->size_update) {
+        double v = strtod(t->size_update, &end);
+        if (*end || end == t->size_update || !(v > 0 && v <= 1))
+            return cli_usage_error(cmd, usage, "--size-update '%s' is not a number in (0, 1]", t->size_update);
+        c->size_update = (float)v;
+    }
+    if (t->window_influence) {
+        double v = strtod(t->window_influence, &end);
+        if (*end || end == t->window_influence || !(v >= 0 && v <= 1))
+            return cli_usage_error(cmd, usage, "--window-influence '%s' is not a number in [0, 1]", t->window_influence);
+        c->window_influence = (float)v;
+    }
+    if (t->box_average) {
+        int v;
+        if (!cli_parse_int(t->box_average, &v) || v < 0 || v > 8)
+            return cli_usage_error(cmd, usage, "--box-average '%s' is not a whole number in 0..8", t->box_average);
+        c->box_average = v;
+    }
+    return 0;
 }

@@ -35,12 +35,14 @@ static const char *usage =
     "  skipped, so an interrupted run resumes. --jobs: sequences tracked at once, each with\n"
     "  threads/jobs threads. --runs N: repetitions (GOT-10k layout: <seq>_00N.txt; else\n"
     "  OUT/run_00N/), each scored. --zip: also pack the files as the evaluation server takes them\n"
-    "  (GOT-10k, TrackingNet); test splits without public ground truth are packed, not scored.";
+    "  (GOT-10k, TrackingNet); test splits without public ground truth are packed, not scored.\n"
+    CLI_TRACKING_USAGE;
 
 typedef struct eval_args {
     const char *results, *dataset, *root, *split, *protocol, *model;
     const char *out, *jobs, *threads, *runs, *zip;
     int json, per_sequence, quiet;
+    cli_tracking tracking;
 } eval_args;
 
 /* Opens the dataset, scores the results folder and prints the table or the JSON. */
@@ -106,6 +108,12 @@ static int run_and_score(const eval_args *a) {
         dataset_free(&ds);
         return cli_fail("eval", &err);
     }
+    int urc = cli_tracking_apply(&a->tracking, model, "eval", usage);
+    if (urc) {
+        lorat_model_free(model);
+        dataset_free(&ds);
+        return urc;
+    }
     runner_stats stats;
     lorat_status st = runner_run(&ds, model, &ro, &stats, &err);
     lorat_model_free(model);
@@ -149,7 +157,7 @@ static int run_and_score(const eval_args *a) {
 int cli_eval(int argc, char **argv) {
     eval_args a = {0};
     for (int i = 0; i < argc; i++) {
-        if (cli_opt(argc, argv, &i, "--results", &a.results) ||
+        if (cli_tracking_opt(argc, argv, &i, &a.tracking) || cli_opt(argc, argv, &i, "--results", &a.results) ||
             cli_opt(argc, argv, &i, "--dataset", &a.dataset) ||
             cli_opt(argc, argv, &i, "--root", &a.root) ||
             cli_opt(argc, argv, &i, "--split", &a.split) ||

@@ -14,11 +14,11 @@
 static const char *usage =
     "lorat init [--variant T|S-224|B-224|...] [--dim D --depth L --heads H --mlp M --patch P\n"
     "           --template-grid WxH --search-grid WxH --search-area-factor F] [--seed S]\n"
-    "           [--layerscale G] -o M.safetensors\n"
+    "           [--layerscale G] [--pos-embed normal|sincos] -o M.safetensors\n"
     "  Writes a randomly initialised model (merged, no LoRA, init=random) for training from\n"
     "  scratch: trunc_normal(0.02) linear, patch, pos_embed, head and type-embedding weights,\n"
     "  zero biases, LayerNorm 1/0, LayerScale G (default 1e-5, DINOv2's). pos_embed is drawn on the\n"
-    "  search grid.\n"
+    "  search grid; --pos-embed sincos starts it from MAE's 2-D sine-cosine code instead.\n"
     "  --variant  a preset or a published variant (default T); the other options override its sizes\n"
     "             (--mlp: MLP hidden size, default 4·dim when --dim is given; --heads: default dim/64)\n"
     "  presets:";
@@ -34,7 +34,8 @@ static void print_usage(FILE *f) {
 }
 
 int cli_init(int argc, char **argv) {
-    const char *variant = "T", *output = NULL, *tgrid = NULL, *sgrid = NULL, *saf = NULL, *seed_s = NULL, *ls_s = NULL;
+    const char *variant = "T", *output = NULL, *tgrid = NULL, *sgrid = NULL, *saf = NULL, *seed_s = NULL, *ls_s = NULL,
+               *pos_s = NULL;
     const char *dim_s = NULL, *depth_s = NULL, *heads_s = NULL, *mlp_s = NULL, *patch_s = NULL;
     for (int i = 0; i < argc; i++) {
         if (cli_opt(argc, argv, &i, "--variant", &variant) || cli_opt(argc, argv, &i, "-o", &output) ||
@@ -42,7 +43,8 @@ int cli_init(int argc, char **argv) {
             cli_opt(argc, argv, &i, "--search-grid", &sgrid) || cli_opt(argc, argv, &i, "--search-area-factor", &saf) ||
             cli_opt(argc, argv, &i, "--seed", &seed_s) || cli_opt(argc, argv, &i, "--layerscale", &ls_s) || cli_opt(argc, argv, &i, "--dim", &dim_s) ||
             cli_opt(argc, argv, &i, "--depth", &depth_s) || cli_opt(argc, argv, &i, "--heads", &heads_s) ||
-            cli_opt(argc, argv, &i, "--mlp", &mlp_s) || cli_opt(argc, argv, &i, "--patch", &patch_s))
+            cli_opt(argc, argv, &i, "--mlp", &mlp_s) || cli_opt(argc, argv, &i, "--patch", &patch_s) ||
+            cli_opt(argc, argv, &i, "--pos-embed", &pos_s))
             continue;
         if (cli_flag(argv, i, "--help") || cli_flag(argv, i, "-h")) {
             print_usage(stdout);
@@ -108,8 +110,14 @@ int cli_init(int argc, char **argv) {
         if (*end || end == ls_s || !(layerscale > 0) || layerscale > 10)
             return cli_usage_error("init", usage, "--layerscale '%s' is not a number in (0, 10]", ls_s);
     }
+    int pos_sincos = 0;
+    if (pos_s) {
+        if (!strcmp(pos_s, "sincos")) pos_sincos = 1;
+        else if (strcmp(pos_s, "normal"))
+            return cli_usage_error("init", usage, "--pos-embed '%s' is neither normal nor sincos", pos_s);
+    }
     lorat_model *m = NULL;
-    if (model_init_random(&cfg, seed, layerscale, &m, &err)) return cli_fail("init", &err);
+    if (model_init_random(&cfg, seed, layerscale, pos_sincos, &m, &err)) return cli_fail("init", &err);
     if (model_save(m, output, &err)) {
         lorat_model_free(m);
         return cli_fail("init", &err);

@@ -24,12 +24,14 @@
 static const char *usage =
     "lorat track --model M.safetensors (--video FILE | --frames DIR | --sequence DIR)\n"
     "            [--init x,y,w,h] [--out boxes.txt] [--render OUT.mp4|OUT.avi|OUT.mkv|DIR]\n"
-    "            [--threads N] [--profile] [--quiet]\n"
+    "            [--threads N] [--profile] [--quiet] [--size-update A] [--box-average R]\n"
+    "            [--window-influence W]\n"
     "  --sequence  a benchmark sequence folder (GOT-10k / lorat synth, LaSOT img/, TNL2K imgs/);\n"
     "              its first ground-truth box is the default --init (LaSOT's 1-based boxes get -1)\n"
     "  --out       one x,y,w,h line per frame, the first being the init box\n"
     "  --render    frames with the box, confidence and frame number: a video, or JPEGs in DIR\n"
-    "  --profile   time per frame of decoding, cropping, the network and post-processing";
+    "  --profile   time per frame of decoding, cropping, the network and post-processing\n"
+    CLI_TRACKING_USAGE;
 
 /* Frames from a video or from a list of image files. */
 typedef struct frame_source {
@@ -111,8 +113,9 @@ int cli_track(int argc, char **argv) {
     const char *model_path = NULL, *video = NULL, *frames = NULL, *sequence = NULL, *init_s = NULL;
     const char *out_path = NULL, *render = NULL, *threads_s = NULL;
     int profile = 0, quiet = 0;
+    cli_tracking tracking = {0};
     for (int i = 0; i < argc; i++) {
-        if (cli_opt(argc, argv, &i, "--model", &model_path) || cli_opt(argc, argv, &i, "--video", &video) ||
+        if (cli_tracking_opt(argc, argv, &i, &tracking) || cli_opt(argc, argv, &i, "--model", &model_path) || cli_opt(argc, argv, &i, "--video", &video) ||
             cli_opt(argc, argv, &i, "--frames", &frames) || cli_opt(argc, argv, &i, "--sequence", &sequence) ||
             cli_opt(argc, argv, &i, "--init", &init_s) || cli_opt(argc, argv, &i, "--out", &out_path) ||
             cli_opt(argc, argv, &i, "--render", &render) || cli_opt(argc, argv, &i, "--threads", &threads_s))
@@ -179,7 +182,10 @@ int cli_track(int argc, char **argv) {
         rc = cli_usage_error("track", usage, "--init x,y,w,h is required with --video and --frames");
         goto cleanup;
     }
-    if (lorat_model_load(model_path, &model, &err) || lorat_tracker_create(model, NULL, &tracker, &err)) goto done;
+    if (lorat_model_load(model_path, &model, &err)) goto done;
+    if ((rc = cli_tracking_apply(&tracking, model, "track", usage))) goto cleanup;
+    rc = 1;
+    if (lorat_tracker_create(model, NULL, &tracker, &err)) goto done;
 
     const int total = src.video ? (int)video_frame_count(src.video) : src.count;
     double t_decode = 0, t_render = 0, t_start = omp_get_wtime(), t_last = 0;

@@ -16,7 +16,7 @@
 static const char *usage =
     "lorat train --data NAME:ROOT[:WEIGHT] [--data ...] --backbone FILE --out DIR\n"
     "            [--variant B-224 | --template-grid WxH --search-grid WxH [--heads N]]\n"
-    "            [--full] [--resume] [--recompute] [--translation-jitter T] [--size-update A] [--epochs N] [--stop-after N] [--samples-per-epoch N] [--batch B] [--accum K]\n"
+    "            [--full] [--resume] [--recompute] [--translation-jitter T] [--size-update A] [--box-average R] [--epochs N] [--stop-after N] [--samples-per-epoch N] [--batch B] [--accum K]\n"
     "            [--lr X] [--warmup-epochs N] [--rank R] [--alpha A] [--workers N] [--threads N]\n"
     "            [--seed S] [--save-every N] [--keep K] [--log-every N] [--quiet]\n"
     "            [--val NAME:ROOT [--val-split S] [--val-every N]]\n"
@@ -32,6 +32,8 @@ static const char *usage =
     "              --epochs): a run in chunks, continued with --resume, possibly with other options\n"
     "  --size-update  the tracking default the model file records: the share of each new box's\n"
     "              size the tracker takes (1, the official tracker's, when not given)\n"
+    "  --box-average  the tracking default the model file records: average the boxes of the cells\n"
+    "              within R cells of the chosen one (0, the official tracker's, when not given)\n"
     "  --recompute keep fewer activations (the blocks' LayerNorm outputs and MLP activations are\n"
     "              recomputed in backward): about a third less activation memory, same gradients\n"
     "  --val       track and score this dataset every --val-every epochs (default 10) and at the end,\n"
@@ -62,6 +64,7 @@ int cli_train(int argc, char **argv) {
     const char *v = NULL, *val_spec = NULL, *val_split = NULL;
     int n_data = 0, threads = 0, rank = 64;
     double alpha = 64, size_update = 0;
+    int box_average = -1;
     for (int i = 0; i < argc; i++) {
         if (cli_opt(argc, argv, &i, "--data", &v)) {
             if (n_data == 16) return cli_usage_error("train", usage, "at most 16 --data");
@@ -80,6 +83,9 @@ int cli_train(int argc, char **argv) {
         } else if (cli_opt(argc, argv, &i, "--lr", &v)) { tc.lr = atof(v);
         } else if (cli_opt(argc, argv, &i, "--size-update", &v)) { size_update = atof(v);
             if (!(size_update > 0 && size_update <= 1)) return cli_usage_error("train", usage, "--size-update takes a number in (0, 1]");
+        } else if (cli_opt(argc, argv, &i, "--box-average", &v)) {
+            if (!cli_parse_int(v, &box_average) || box_average < 0 || box_average > 8)
+                return cli_usage_error("train", usage, "--box-average takes a whole number in 0..8");
         } else if (cli_opt(argc, argv, &i, "--translation-jitter", &v)) { tc.translation_jitter = atof(v);
             if (!(tc.translation_jitter > 0)) return cli_usage_error("train", usage, "--translation-jitter takes a positive number");
         } else if (cli_opt(argc, argv, &i, "--warmup-epochs", &v)) { tc.warmup_epochs = atoi(v);
@@ -201,6 +207,7 @@ int cli_train(int argc, char **argv) {
         if (model_load_official(backbone, NULL, &cfg, 0, tc.seed, &m, &err)) goto fail;
     }
     if (size_update > 0) m->cfg.size_update = (float)size_update;
+    if (box_average >= 0) m->cfg.box_average = box_average;
     if (trainer_run(m, &tc, &err)) goto fail;
     rc = 0;
     goto done;

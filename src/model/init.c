@@ -6,6 +6,7 @@
  */
 #include "model/init.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -66,8 +67,27 @@ static int ends_with(const char *s, const char *tail) {
     return n >= k && !strcmp(s + n - k, tail);
 }
 
-lorat_status model_init_random(const model_config *cfg_in, uint64_t seed, float layerscale, lorat_model **out,
-                               lorat_error *err) {
+/* The fixed 2-D sine-cosine position code of MAE (He et al. 2022, after Vaswani et al. 2017) on
+ * the search grid, rows y then x: the first half of the channels encodes the column x, the second
+ * the row y; each half is sin(p·w_k) for its first quarter and cos(p·w_k) for the second, with
+ * w_k = 10000^(-k/(D/4)), p in token units. Needs D % 4 == 0. */
+static void pos_embed_sincos(float *v, int gw, int gh, int D) {
+    int q = D / 4;
+    for (int y = 0; y < gh; y++)
+        for (int x = 0; x < gw; x++) {
+            float *row = v + ((size_t)y * gw + x) * D;
+            for (int k = 0; k < q; k++) {
+                double w = pow(10000.0, -(double)k / q);
+                row[k] = (float)sin(x * w);
+                row[q + k] = (float)cos(x * w);
+                row[2 * q + k] = (float)sin(y * w);
+                row[3 * q + k] = (float)cos(y * w);
+            }
+        }
+}
+
+lorat_status model_init_random(const model_config *cfg_in, uint64_t seed, float layerscale, int pos_sincos,
+                               lorat_model **out, lorat_error *err) {
     *out = NULL;
     model_config cfg = *cfg_in;
     cfg.lora_rank = 0;
@@ -80,6 +100,9 @@ lorat_status model_init_random(const model_config *cfg_in, uint64_t seed, float 
     lorat_status st = config_validate(&cfg, err);
     if (st) return st;
     lorat_model *m = NULL;
+    if (pos_sincos && cfg.dim % 4)
+        return err_set(err, LORAT_STATUS_BAD_INPUT,
+                               "the sine-cosine position code needs a width divisible by 4 (dim is %d)", cfg.dim);
     if ((st = model_create(&cfg, &m, err))) return st;
     for (int i = 0; i < m->n_params; i++) {
         const param_desc *p = &m->params[i];
@@ -90,6 +113,9 @@ lorat_status model_init_random(const model_config *cfg_in, uint64_t seed, float 
             fill = layerscale; /* LayerScale init_values */
         } else if (strstr(n, "norm") && ends_with(n, ".weight")) {
             fill = 1.0f; /* norm1, norm2, norm */
+        } else if (pos_sincos && !strcmp(n, "pos_embed")) {
+            pos_embed_sincos(v, cfg.search_w, cfg.search_h, cfg.dim);
+            continue;
         } else if (ends_with(n, ".bias")) {
             fill = 0.0f; /* every bias: linear, patch embedding, norms */
         } else {

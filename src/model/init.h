@@ -35,10 +35,11 @@ void init_config_from_preset(const init_preset *p, model_config *cfg);
  *   their biases 0; LayerNorm weight 1, bias 0; LayerScale gamma `layerscale` (DINOv2's init_values
  *   are 1e-5; a shallow network trained from scratch learns faster from 0.1, as CaiT sets it);
  *   pos_embed trunc_normal(0.02) directly on the search grid (pos_grid is set to the search side:
- *   nothing is resized); token_type_embed trunc_normal(0.02).
+ *   nothing is resized), or with pos_sincos the 2-D sine-cosine code of MAE, which a network trained
+ *   from scratch need not learn before it can place boxes; token_type_embed trunc_normal(0.02).
  * Each tensor draws from its own stream, seeded from `seed` and the tensor's name, so a tensor's
  * values do not depend on which other tensors exist. cfg->init becomes "random". */
-lorat_status model_init_random(const model_config *cfg, uint64_t seed, float layerscale, lorat_model **out,
-                               lorat_error *err);
+lorat_status model_init_random(const model_config *cfg, uint64_t seed, float layerscale, int pos_sincos,
+                               lorat_model **out, lorat_error *err);
 
 #endif

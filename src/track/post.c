@@ -25,7 +25,7 @@ void hann_window_2d(float *window, int gw, int gh) {
 }
 
 void post_process(const float *score, const float *boxes, const float *window, int gw, int gh,
-                  int search_w, int search_h, float window_influence, const crop_params *p,
+                  int search_w, int search_h, float window_influence, int box_average, const crop_params *p,
                   int frame_w, int frame_h, post_result *r) {
     const float keep = (float)(1.0 - (double)window_influence);
     int best = 0;
@@ -41,6 +41,23 @@ void post_process(const float *score, const float *boxes, const float *window, i
     r->index = best;
     r->confidence = 1.0f / (1.0f + expf(-score[best]));
     const float *b = boxes + (size_t)best * 4;
+    float avg[4];
+    if (box_average > 0) {
+        /* The boxes of the cells within box_average of the chosen one, weighted by their
+         * (unwindowed) probability: training asks every cell under the target for the same box. */
+        const int bx = best % gw, by = best / gw;
+        double acc[4] = {0, 0, 0, 0}, wsum = 0;
+        for (int y = by - box_average; y <= by + box_average; y++)
+            for (int x = bx - box_average; x <= bx + box_average; x++) {
+                if (x < 0 || y < 0 || x >= gw || y >= gh) continue;
+                const int i = y * gw + x;
+                const double w = 1.0 / (1.0 + exp(-(double)score[i]));
+                for (int k = 0; k < 4; k++) acc[k] += w * boxes[(size_t)i * 4 + k];
+                wsum += w;
+            }
+        for (int k = 0; k < 4; k++) avg[k] = (float)(acc[k] / wsum);
+        b = avg;
+    }
     r->box_crop[0] = b[0] * (float)search_w;
     r->box_crop[1] = b[1] * (float)search_h;
     r->box_crop[2] = b[2] * (float)search_w;

@@ -2,7 +2,9 @@
  * post.h — from the network's score and box maps to a box in the frame (spec §6.3): sigmoid,
  * symmetric Hann window blended in (0.55/0.45 by default, a convex blend, not a product),
  * argmax (first index on ties), the chosen box scaled to crop pixels, mapped back to the frame
- * through the adjusted crop parameters (float64) and clipped to the frame.
+ * through the adjusted crop parameters (float64) and clipped to the frame. With box_average > 0
+ * (not official) the box is instead the probability-weighted mean of the boxes of the cells
+ * within that many cells of the chosen one.
  */
 #ifndef LORAT_TRACK_POST_H
 #define LORAT_TRACK_POST_H
@@ -23,7 +25,7 @@ typedef struct post_result {
 /* score (gh,gw) raw logits, boxes (gh,gw,4) normalised xyxy, window (gh,gw); search_w/h the crop
  * size in pixels; frame_w/h the frame size. */
 void post_process(const float *score, const float *boxes, const float *window, int gw, int gh,
-                  int search_w, int search_h, float window_influence, const crop_params *p,
+                  int search_w, int search_h, float window_influence, int box_average, const crop_params *p,
                   int frame_w, int frame_h, post_result *r);
 
 #endif

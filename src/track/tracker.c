@@ -39,6 +39,7 @@ void lorat_tracker_params_default(const lorat_model *model, lorat_tracker_params
     p->window_influence = c->window_influence >= 0 ? c->window_influence : 0.45f;
     p->min_box_size = c->min_box_size > 0 ? c->min_box_size : 10.0f;
     p->size_update = c->size_update > 0 ? c->size_update : 1.0f;
+    p->box_average = c->box_average > 0 ? c->box_average : 0;
 }
 
 lorat_status lorat_tracker_create(const lorat_model *model, const lorat_tracker_params *params,
@@ -54,11 +55,12 @@ lorat_status lorat_tracker_create(const lorat_model *model, const lorat_tracker_
         lorat_tracker_params_default(model, &t->params);
     if (!(t->params.template_area_factor > 0) || !(t->params.search_area_factor > 0) ||
         !(t->params.window_influence >= 0 && t->params.window_influence <= 1) ||
-        !(t->params.min_box_size >= 0) || !(t->params.size_update > 0 && t->params.size_update <= 1)) {
+        !(t->params.min_box_size >= 0) || !(t->params.size_update > 0 && t->params.size_update <= 1) ||
+        t->params.box_average < 0 || t->params.box_average > 8) {
         free(t);
         return err_set(err, LORAT_STATUS_BAD_INPUT,
                        "tracker parameters out of range: area factors must be > 0, window "
-                       "influence in [0,1], minimum size >= 0, size update in (0,1]");
+                       "influence in [0,1], minimum size >= 0, size update in (0,1], box average in 0..8");
     }
     t->gzw = c->template_w, t->gzh = c->template_h, t->gxw = c->search_w, t->gxh = c->search_h;
     t->tw = t->gzw * c->patch, t->th = t->gzh * c->patch;
@@ -162,6 +164,7 @@ void tracker_finish(lorat_tracker *t, const float *score, const float *boxes, lo
     double t0 = omp_get_wtime();
     post_result r;
     post_process(score, boxes, t->window, t->gxw, t->gxh, t->sw, t->sh, t->params.window_influence,
+                 t->params.box_average,
                  &t->search, t->frame_w, t->frame_h, &r);
     /* The state follows the result only when it is a real box inside the frame; with
      * size_update < 1 its size moves only part of the way (centre as found), as SiamFC damps scale. */
