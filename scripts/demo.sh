@@ -11,8 +11,8 @@ cd "$(dirname "$0")/.."
 OUT=${1:-out/demo-run}
 LORAT=${LORAT:-build/lorat}
 MODEL=${MODEL:-models/lorat-t.safetensors}
-# Sequence 7 of the held-out domain-0 set (seed 5000, 150 frames) of scripts/train-demo.sh.
-SEED=5000 INDEX=${DEMO_INDEX:-7}
+# Sequence 20 of the held-out domain-0 set (seed 5000, 150 frames) of scripts/train-demo.sh.
+SEED=5000 INDEX=${DEMO_INDEX:-20}
 SEQ=$(printf 'synth_%06d' "$INDEX")
 
 if [ ! -f "$MODEL" ]; then
