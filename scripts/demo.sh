@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # demo.sh — what `make demo` runs after the build: the shipped model (models/lorat-t.safetensors)
 # tracks a sequence of the held-out domain-0 test set it was measured on (regenerated here by lorat
-# synth, byte for byte: same seed, same index; sequence 3 is the one whose score is nearest that
+# synth, byte for byte: same seed, same index; sequence 20 is the one whose score is nearest that
 # set's median), writes the boxes and an annotated video, and scores the boxes against the
 # sequence's ground truth with lorat eval (paper protocol).
 #
