@@ -81,7 +81,8 @@ typedef struct lorat_tracker_params {
                                    smaller damps the scale drift of a weak model */
     int box_average;            /* 0: the box of the chosen cell (the official tracker); R > 0: the
                                    probability-weighted mean of the boxes of the cells within R
-                                   cells of it (at most 8) */
+                                   cells of it (at most 8) whose probability is at least half
+                                   its own */
 } lorat_tracker_params;
 
 typedef struct lorat_tracker lorat_tracker;

@@ -386,7 +386,8 @@ static void test_size_update(void) {
 }
 
 /* box_average: the chosen cell is still the windowed argmax; the box is the probability-weighted
- * mean of the boxes of the cells within the radius (clipped at the grid's edge), nothing else. */
+ * mean of the boxes of the cells within the radius (clipped at the grid's edge) whose probability
+ * is at least half the chosen cell's, nothing else. */
 static void test_box_average(void) {
     enum { GW = 6, GH = 5, N = GW * GH };
     float score[N], boxes[N * 4], window[N];
@@ -408,6 +409,7 @@ static void test_box_average(void) {
             for (int x = 0; x < GW; x++) {
                 if (abs(x - 3) > radius || abs(y - 2) > radius) continue;
                 double w = 1 / (1 + exp(-(double)score[y * GW + x]));
+                if (w < 0.5 / (1 + exp(-3.0))) continue; /* under half the chosen cell's */
                 for (int k = 0; k < 4; k++) want[k] += w * boxes[(y * GW + x) * 4 + k];
                 wsum += w;
             }

@@ -43,8 +43,9 @@ void post_process(const float *score, const float *boxes, const float *window, i
     const float *b = boxes + (size_t)best * 4;
     float avg[4];
     if (box_average > 0) {
-        /* The boxes of the cells within box_average of the chosen one, weighted by their
-         * (unwindowed) probability: training asks every cell under the target for the same box. */
+        /* The boxes of the cells within box_average of the chosen one whose (unwindowed)
+         * probability is at least half the chosen cell's, weighted by it: training asks every
+         * cell under the target for the same box; weaker neighbours lean to distractors. */
         const int bx = best % gw, by = best / gw;
         double acc[4] = {0, 0, 0, 0}, wsum = 0;
         for (int y = by - box_average; y <= by + box_average; y++)
@@ -52,6 +53,7 @@ void post_process(const float *score, const float *boxes, const float *window, i
                 if (x < 0 || y < 0 || x >= gw || y >= gh) continue;
                 const int i = y * gw + x;
                 const double w = 1.0 / (1.0 + exp(-(double)score[i]));
+                if (w < 0.5 * r->confidence) continue;
                 for (int k = 0; k < 4; k++) acc[k] += w * boxes[(size_t)i * 4 + k];
                 wsum += w;
             }

@@ -4,7 +4,7 @@
  * argmax (first index on ties), the chosen box scaled to crop pixels, mapped back to the frame
  * through the adjusted crop parameters (float64) and clipped to the frame. With box_average > 0
  * (not official) the box is instead the probability-weighted mean of the boxes of the cells
- * within that many cells of the chosen one.
+ * within that many cells of the chosen one whose probability is at least half the chosen one's.
  */
 #ifndef LORAT_TRACK_POST_H
 #define LORAT_TRACK_POST_H
