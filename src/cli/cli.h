@@ -6,6 +6,7 @@
 #define LORAT_CLI_H
 
 #include "lorat.h"
+#include "model/config.h"
 
 int cli_convert(int argc, char **argv);
 int cli_forward(int argc, char **argv);
@@ -31,8 +32,9 @@ int cli_parse_int(const char *s, int *out);
 
 /* --size-update A, --box-average R, --window-influence W: the tracking defaults a model file
  * records, replaced for one run (lorat track, lorat eval --model), e.g. to tune them on a
- * validation set. cli_tracking_opt consumes one of them like cli_opt; cli_tracking_apply checks
- * the values and writes them into the model's configuration (0, or 2 after a usage message). */
+ * validation set (lorat train: recorded in the file it writes). cli_tracking_opt consumes one of
+ * them like cli_opt; cli_tracking_apply checks the values and writes those given into cfg (0, or 2
+ * after a usage message). */
 typedef struct cli_tracking {
     const char *size_update, *box_average, *window_influence;
 } cli_tracking;
@@ -40,6 +42,6 @@ typedef struct cli_tracking {
     "  --size-update A, --box-average R, --window-influence W: tracking parameters for this run\n" \
     "              instead of those the model file records (`lorat info` shows them)\n"
 int cli_tracking_opt(int argc, char **argv, int *i, cli_tracking *t);
-int cli_tracking_apply(const cli_tracking *t, lorat_model *model, const char *cmd, const char *usage);
+int cli_tracking_apply(const cli_tracking *t, model_config *cfg, const char *cmd, const char *usage);
 
 #endif

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "model/model.h"
 
 int cli_fail(const char *cmd, const lorat_error *err) {
     fprintf(stderr, "lorat %s: %s\n", cmd, err->message);
@@ -50,8 +49,7 @@ int cli_tracking_opt(int argc, char **argv, int *i, cli_tracking *t) {
            cli_opt(argc, argv, i, "--window-influence", &t->window_influence);
 }
 
-int cli_tracking_apply(const cli_tracking *t, lorat_model *model, const char *cmd, const char *usage) {
-    model_config *c = &model->cfg;
+int cli_tracking_apply(const cli_tracking *t, model_config *c, const char *cmd, const char *usage) {
     char *end;
     if (t->size_update) {
         double v = strtod(t->size_update, &end);

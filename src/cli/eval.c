@@ -13,6 +13,7 @@
 #include "eval/runner.h"
 #include "eval/score.h"
 #include "kernels/kernels.h"
+#include "model/model.h"
 
 static const char *usage =
     "lorat eval --results DIR --dataset NAME --root DIR [--split test|val|train|all]\n"
@@ -108,7 +109,7 @@ static int run_and_score(const eval_args *a) {
         dataset_free(&ds);
         return cli_fail("eval", &err);
     }
-    int urc = cli_tracking_apply(&a->tracking, model, "eval", usage);
+    int urc = cli_tracking_apply(&a->tracking, &model->cfg, "eval", usage);
     if (urc) {
         lorat_model_free(model);
         dataset_free(&ds);

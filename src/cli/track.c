@@ -19,6 +19,7 @@
 #include "io/image.h"
 #include "io/video.h"
 #include "kernels/kernels.h"
+#include "model/model.h"
 #include "track/tracker.h"
 
 static const char *usage =
@@ -183,7 +184,7 @@ int cli_track(int argc, char **argv) {
         goto cleanup;
     }
     if (lorat_model_load(model_path, &model, &err)) goto done;
-    if ((rc = cli_tracking_apply(&tracking, model, "track", usage))) goto cleanup;
+    if ((rc = cli_tracking_apply(&tracking, &model->cfg, "track", usage))) goto cleanup;
     rc = 1;
     if (lorat_tracker_create(model, NULL, &tracker, &err)) goto done;
 

@@ -16,7 +16,7 @@
 static const char *usage =
     "lorat train --data NAME:ROOT[:WEIGHT] [--data ...] --backbone FILE --out DIR\n"
     "            [--variant B-224 | --template-grid WxH --search-grid WxH [--heads N]]\n"
-    "            [--full] [--resume] [--recompute] [--translation-jitter T] [--size-update A] [--box-average R] [--epochs N] [--stop-after N] [--samples-per-epoch N] [--batch B] [--accum K]\n"
+    "            [--full] [--resume] [--recompute] [--translation-jitter T] [--size-update A] [--box-average R] [--window-influence W] [--epochs N] [--stop-after N] [--samples-per-epoch N] [--batch B] [--accum K]\n"
     "            [--lr X] [--warmup-epochs N] [--rank R] [--alpha A] [--workers N] [--threads N]\n"
     "            [--seed S] [--save-every N] [--keep K] [--log-every N] [--quiet]\n"
     "            [--val NAME:ROOT [--val-split S] [--val-every N]]\n"
@@ -35,6 +35,8 @@ static const char *usage =
     "  --box-average  the tracking default the model file records: average the boxes of the cells\n"
     "              within R cells of the chosen one that score at least half as high (0, the official\n"
     "              tracker's, when not given)\n"
+    "  --window-influence  the tracking default the model file records: the Hann window's weight\n"
+    "              (the backbone's, 0.45 for the published variants, when not given)\n"
     "  --recompute keep fewer activations (the blocks' LayerNorm outputs and MLP activations are\n"
     "              recomputed in backward): about a third less activation memory, same gradients\n"
     "  --val       track and score this dataset every --val-every epochs (default 10) and at the end,\n"
@@ -64,8 +66,8 @@ int cli_train(int argc, char **argv) {
     const char *data[16], *backbone = NULL, *variant = NULL, *tgrid = NULL, *sgrid = NULL, *heads_s = NULL;
     const char *v = NULL, *val_spec = NULL, *val_split = NULL;
     int n_data = 0, threads = 0, rank = 64;
-    double alpha = 64, size_update = 0;
-    int box_average = -1;
+    double alpha = 64;
+    cli_tracking tracking = {0};
     for (int i = 0; i < argc; i++) {
         if (cli_opt(argc, argv, &i, "--data", &v)) {
             if (n_data == 16) return cli_usage_error("train", usage, "at most 16 --data");
@@ -82,11 +84,7 @@ int cli_train(int argc, char **argv) {
         } else if (cli_opt(argc, argv, &i, "--batch", &v)) { tc.batch = atoi(v);
         } else if (cli_opt(argc, argv, &i, "--accum", &v)) { tc.accum = atoi(v);
         } else if (cli_opt(argc, argv, &i, "--lr", &v)) { tc.lr = atof(v);
-        } else if (cli_opt(argc, argv, &i, "--size-update", &v)) { size_update = atof(v);
-            if (!(size_update > 0 && size_update <= 1)) return cli_usage_error("train", usage, "--size-update takes a number in (0, 1]");
-        } else if (cli_opt(argc, argv, &i, "--box-average", &v)) {
-            if (!cli_parse_int(v, &box_average) || box_average < 0 || box_average > 8)
-                return cli_usage_error("train", usage, "--box-average takes a whole number in 0..8");
+        } else if (cli_tracking_opt(argc, argv, &i, &tracking)) {
         } else if (cli_opt(argc, argv, &i, "--translation-jitter", &v)) { tc.translation_jitter = atof(v);
             if (!(tc.translation_jitter > 0)) return cli_usage_error("train", usage, "--translation-jitter takes a positive number");
         } else if (cli_opt(argc, argv, &i, "--warmup-epochs", &v)) { tc.warmup_epochs = atoi(v);
@@ -109,6 +107,9 @@ int cli_train(int argc, char **argv) {
     if (tc.epochs < 1 || tc.batch < 1 || tc.accum < 1 || tc.workers < 1 || tc.samples_per_epoch < 1 || rank < 1 ||
         tc.save_every < 1 || tc.log_every < 1 || tc.warmup_epochs < 0 || !(tc.lr > 0) || tc.val_every < 1)
         return cli_usage_error("train", usage, "numbers out of range");
+    model_config probe = {0}; /* the tracking options' values, checked now; written into the model below */
+    int urc = cli_tracking_apply(&tracking, &probe, "train", usage);
+    if (urc) return urc;
     if (threads > 0) kernels_set_threads(threads);
 
     lorat_error err = {0};
@@ -207,8 +208,7 @@ int cli_train(int argc, char **argv) {
         cfg.lora_has_alpha = 1;
         if (model_load_official(backbone, NULL, &cfg, 0, tc.seed, &m, &err)) goto fail;
     }
-    if (size_update > 0) m->cfg.size_update = (float)size_update;
-    if (box_average >= 0) m->cfg.box_average = box_average;
+    cli_tracking_apply(&tracking, &m->cfg, "train", usage); /* checked before anything was opened */
     if (trainer_run(m, &tc, &err)) goto fail;
     rc = 0;
     goto done;

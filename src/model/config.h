@@ -19,7 +19,8 @@ typedef struct model_config {
     float window_influence; /* tracking: weight of the Hann window in the blend (0.45) */
     float size_update;      /* tracking: share of a new box's size taken each frame (the rest is
                                the previous size); 1 = the official tracker; 0 in a file means 1 */
-    int box_average;        /* tracking: radius of the cells whose boxes are averaged; 0 = official */
+    int box_average;        /* tracking: radius of the cells whose boxes are averaged (those scoring
+                               at least half the chosen cell's); 0 = the official tracker */
     float min_box_size;     /* tracking: minimum state box side in pixels (10) */
     float layernorm_eps;
     /* LoRA. rank 0: the model has no separate LoRA tensors (merged, or never had any). */

@@ -102,7 +102,7 @@ lorat_status model_init_random(const model_config *cfg_in, uint64_t seed, float 
     lorat_model *m = NULL;
     if (pos_sincos && cfg.dim % 4)
         return err_set(err, LORAT_STATUS_BAD_INPUT,
-                               "the sine-cosine position code needs a width divisible by 4 (dim is %d)", cfg.dim);
+                       "the sine-cosine position code needs a width divisible by 4 (dim is %d)", cfg.dim);
     if ((st = model_create(&cfg, &m, err))) return st;
     for (int i = 0; i < m->n_params; i++) {
         const param_desc *p = &m->params[i];
