@@ -79,6 +79,9 @@ typedef struct lorat_tracker_params {
     float size_update;          /* share of each new box's width and height taken into the state,
                                    the rest kept from the previous box: 1 (the official tracker);
                                    smaller damps the scale drift of a weak model */
+    float size_gate;            /* the new size is taken only on frames whose confidence (the
+                                   chosen cell's probability) is at least this, else the size is
+                                   kept and only the centre moves: 0 (the official tracker) */
     int box_average;            /* 0: the box of the chosen cell (the official tracker); R > 0: the
                                    probability-weighted mean of the boxes of the cells within R
                                    cells of it (at most 8) whose probability is at least half

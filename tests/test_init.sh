@@ -79,13 +79,13 @@ check "custom sizes in the summary" grep -q "dim 128, depth 2, heads 2" "$TMP/in
 check "synthesise training data" "$LORAT" synth --out "$TMP/data" --sequences 4 --frames 30 --seed 5
 check "full training from the random init" "$LORAT" train --data "custom:$TMP/data" \
     --backbone "$TMP/c.safetensors" --full --out "$TMP/run" --epochs 1 --samples-per-epoch 32 \
-    --batch 8 --threads 2 --workers 1 --size-update 0.5 --box-average 1 --window-influence 0.3 --quiet
+    --batch 8 --threads 2 --workers 1 --size-update 0.5 --size-gate 0.4 --box-average 1 --window-influence 0.3 --quiet
 check "the tracking options are recorded" "$LORAT" info --model "$TMP/run/model.safetensors" --json
 cp "$TMP/last.log" "$TMP/run-info.json"
-check "size_update 0.5, box_average 1, window_influence 0.3 in the file" "$PYTHON" - "$TMP/run-info.json" <<'PY'
+check "size_update 0.5, size_gate 0.4, box_average 1, window_influence 0.3 in the file" "$PYTHON" - "$TMP/run-info.json" <<'PY'
 import json, sys
 t = json.load(open(sys.argv[1]))["tracking"]
-assert (t["size_update"], t["box_average"], t["window_influence"]) == (0.5, 1, 0.3), t
+assert (t["size_update"], t["size_gate"], t["box_average"], t["window_influence"]) == (0.5, 0.4, 1, 0.3), t
 PY
 check_error "a bad tracking option is refused before training" "--box-average '9'" "$LORAT" train \
     --data "custom:$TMP/data" --backbone "$TMP/c.safetensors" --full --out "$TMP/run-bad" --box-average 9

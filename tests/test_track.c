@@ -327,7 +327,8 @@ static void test_loop(void) {
     lorat_model_free(m);
 }
 
-/* size_update < 1: the state's size moves that share of the way to the found box, centred on it. */
+/* size_update < 1: the state's size moves that share of the way to the found box, centred on it;
+ * size_gate: on a frame whose confidence is under the gate the size is kept (the centre moves). */
 static void test_size_update(void) {
     model_config cfg;
     config_from_variant("S-224", &cfg, NULL);
@@ -345,14 +346,24 @@ static void test_size_update(void) {
     int gw = cfg.search_w, gh = cfg.search_h, sw = gw * cfg.patch, sh = gh * cfg.patch;
     float *score = malloc(sizeof(float) * gw * gh), *boxes = malloc(sizeof(float) * gw * gh * 4);
     const double found[4] = {130, 90, 190, 150}; /* 60x60, the init box 40x30 */
-    double size[2][2];
-    for (int k = 0; k < 2; k++) {
+    /* size_update, size_gate and the size expected; the maps below give a confidence near 0.5 */
+    const struct { float update, gate, w, h; } cases[] = {
+        {1.0f, 0.0f, 60, 60},     /* the official tracker */
+        {0.25f, 0.0f, 45, 37.5f}, /* a quarter of the way from 40x30 to 60x60 */
+        {1.0f, 0.6f, 40, 30},     /* under the gate: kept */
+        {0.25f, 0.4f, 45, 37.5f}, /* over it: updated */
+    };
+    for (int k = 0; k < (int)(sizeof cases / sizeof cases[0]); k++) {
         lorat_tracker_params prm;
         lorat_tracker_params_default(m, &prm);
-        CHECK(prm.size_update == 1.0f, "default size_update %g (expected 1, the official tracker)", prm.size_update);
-        prm.size_update = k ? 0.25f : 1.0f;
+        CHECK(prm.size_update == 1.0f && prm.size_gate == 0.0f,
+              "defaults size_update %g, size_gate %g (expected 1 and 0, the official tracker)", prm.size_update,
+              prm.size_gate);
+        prm.size_update = cases[k].update;
+        prm.size_gate = cases[k].gate;
         lorat_tracker *t = NULL;
         lorat_box out;
+        float conf = 0;
         if (lorat_tracker_create(m, &prm, &t, &err) || lorat_tracker_init(t, &img, (lorat_box){140, 105, 40, 30}, &err) ||
             tracker_prepare(t, &img, &err)) {
             CHECK(0, "%s", err.message);
@@ -363,24 +374,28 @@ static void test_size_update(void) {
         double in_crop[4] = {found[0] * p->sx + p->tx, found[1] * p->sy + p->ty, found[2] * p->sx + p->tx,
                              found[3] * p->sy + p->ty};
         oracle_maps(score, boxes, gw, gh, in_crop, sw, sh);
-        tracker_finish(t, score, boxes, &out, NULL);
-        size[k][0] = out.w, size[k][1] = out.h;
+        for (int i = 0; i < gw * gh; i++) score[i] -= 6.0f; /* the best cell's logit near 0 */
+        tracker_finish(t, score, boxes, &out, &conf);
+        CHECK(conf > 0.45f && conf < 0.55f, "case %d: confidence %g, expected about 0.5", k, conf);
         CHECK(fabs(out.x + out.w / 2 - 160) < 0.5 && fabs(out.y + out.h / 2 - 120) < 0.5,
-              "size_update %g: centre (%g, %g), expected the found box's (160, 120)", prm.size_update,
-              out.x + out.w / 2, out.y + out.h / 2);
+              "size_update %g, size_gate %g: centre (%g, %g), expected the found box's (160, 120)", prm.size_update,
+              prm.size_gate, out.x + out.w / 2, out.y + out.h / 2);
+        CHECK(fabs(out.w - cases[k].w) < 0.5 && fabs(out.h - cases[k].h) < 0.5,
+              "size_update %g, size_gate %g (confidence %g): %gx%g, expected %gx%g", prm.size_update, prm.size_gate,
+              conf, out.w, out.h, cases[k].w, cases[k].h);
         lorat_tracker_free(t);
     }
-    CHECK(fabs(size[0][0] - 60) < 0.5 && fabs(size[0][1] - 60) < 0.5, "size_update 1: %gx%g, expected 60x60",
-          size[0][0], size[0][1]);
-    CHECK(fabs(size[1][0] - 45) < 0.5 && fabs(size[1][1] - 37.5) < 0.5,
-          "size_update 0.25: %gx%g, expected 45x37.5 (a quarter of the way from 40x30 to 60x60)", size[1][0],
-          size[1][1]);
-    lorat_tracker_params bad;
-    lorat_tracker_params_default(m, &bad);
-    bad.size_update = 0;
-    lorat_tracker *t = NULL;
-    CHECK(lorat_tracker_create(m, &bad, &t, &err) == LORAT_STATUS_BAD_INPUT, "size_update 0 is accepted");
-    lorat_tracker_free(t);
+    const struct { float update, gate; const char *what; } bad_cases[] = {
+        {0.0f, 0.0f, "size_update 0"}, {1.0f, 1.0f, "size_gate 1"}, {1.0f, -0.1f, "size_gate -0.1"}};
+    for (int k = 0; k < 3; k++) {
+        lorat_tracker_params bad;
+        lorat_tracker_params_default(m, &bad);
+        bad.size_update = bad_cases[k].update;
+        bad.size_gate = bad_cases[k].gate;
+        lorat_tracker *t = NULL;
+        CHECK(lorat_tracker_create(m, &bad, &t, &err) == LORAT_STATUS_BAD_INPUT, "%s is accepted", bad_cases[k].what);
+        lorat_tracker_free(t);
+    }
     free(rgb), free(score), free(boxes);
     lorat_model_free(m);
 }

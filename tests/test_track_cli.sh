@@ -62,6 +62,14 @@ check "the same boxes as without it" cmp "$TMP/seq.txt" "$TMP/ba0.txt"
 check "--box-average 1 --size-update 0.5 --window-influence 0.3" "$LORAT" track --model "$TMP/tiny.safetensors" \
     --sequence "$SEQ" --out "$TMP/ba1.txt" --box-average 1 --size-update 0.5 --window-influence 0.3 --quiet
 check "other boxes" bash -c "! cmp -s '$TMP/seq.txt' '$TMP/ba1.txt'"
+check "--size-gate 0.99 (above this model's confidence)" "$LORAT" track --model "$TMP/tiny.safetensors" \
+    --sequence "$SEQ" --out "$TMP/gate.txt" --size-gate 0.99 --quiet
+check "every box keeps the init box's size" awk -F, 'NR == 1 { w = $3; h = $4 } $3 != w || $4 != h { bad = 1 }
+    END { exit bad || NR < 2 }' "$TMP/gate.txt"
+check "without the gate the sizes change" awk -F, 'NR == 1 { w = $3; h = $4 } $3 != w || $4 != h { moved = 1 }
+    END { exit !moved }' "$TMP/seq.txt"
+check_error "a bad --size-gate" "--size-gate '1'" \
+    "$LORAT" track --model "$TMP/tiny.safetensors" --sequence "$SEQ" --size-gate 1 --quiet
 check_error "a bad --box-average" "--box-average '-1'" \
     "$LORAT" track --model "$TMP/tiny.safetensors" --sequence "$SEQ" --box-average -1 --quiet
 check_error "a bad --size-update" "--size-update '0'" \

@@ -30,16 +30,17 @@ int cli_opt(int argc, char **argv, int *i, const char *name, const char **value)
 int cli_flag(char **argv, int i, const char *name);
 int cli_parse_int(const char *s, int *out);
 
-/* --size-update A, --box-average R, --window-influence W: the tracking defaults a model file
+/* --size-update A, --size-gate C, --box-average R, --window-influence W: the tracking defaults a model file
  * records, replaced for one run (lorat track, lorat eval --model), e.g. to tune them on a
  * validation set (lorat train: recorded in the file it writes). cli_tracking_opt consumes one of
  * them like cli_opt; cli_tracking_apply checks the values and writes those given into cfg (0, or 2
  * after a usage message). */
 typedef struct cli_tracking {
-    const char *size_update, *box_average, *window_influence;
+    const char *size_update, *size_gate, *box_average, *window_influence;
 } cli_tracking;
 #define CLI_TRACKING_USAGE \
-    "  --size-update A, --box-average R, --window-influence W: tracking parameters for this run\n" \
+    "  --size-update A, --size-gate C, --box-average R, --window-influence W: tracking parameters\n" \
+    "              for this run\n" \
     "              instead of those the model file records (`lorat info` shows them)\n"
 int cli_tracking_opt(int argc, char **argv, int *i, cli_tracking *t);
 int cli_tracking_apply(const cli_tracking *t, model_config *cfg, const char *cmd, const char *usage);

@@ -45,6 +45,7 @@ int cli_parse_int(const char *s, int *out) {
 
 int cli_tracking_opt(int argc, char **argv, int *i, cli_tracking *t) {
     return cli_opt(argc, argv, i, "--size-update", &t->size_update) ||
+           cli_opt(argc, argv, i, "--size-gate", &t->size_gate) ||
            cli_opt(argc, argv, i, "--box-average", &t->box_average) ||
            cli_opt(argc, argv, i, "--window-influence", &t->window_influence);
 }
@@ -56,6 +57,12 @@ int cli_tracking_apply(const cli_tracking *t, model_config *c, const char *cmd, 
         if (*end || end == t->size_update || !(v > 0 && v <= 1))
             return cli_usage_error(cmd, usage, "--size-update '%s' is not a number in (0, 1]", t->size_update);
         c->size_update = (float)v;
+    }
+    if (t->size_gate) {
+        double v = strtod(t->size_gate, &end);
+        if (*end || end == t->size_gate || !(v >= 0 && v < 1))
+            return cli_usage_error(cmd, usage, "--size-gate '%s' is not a number in [0, 1)", t->size_gate);
+        c->size_gate = (float)v;
     }
     if (t->window_influence) {
         double v = strtod(t->window_influence, &end);

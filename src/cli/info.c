@@ -25,9 +25,9 @@ static void print_text(const model_config *c, const model_counts *k) {
            k->macs_total / 1e9, k->macs_patch / 1e9, k->macs_blocks / 1e9, k->macs_attention / 1e9,
            k->macs_head / 1e9);
     printf("  tracking    template factor %g, search factor %g, window influence %g, size update %g, "
-           "box average %d, minimum size %g px\n",
+           "size gate %g, box average %d, minimum size %g px\n",
            c->template_area_factor, c->search_area_factor, c->window_influence,
-           c->size_update > 0 ? c->size_update : 1.0, c->box_average, c->min_box_size);
+           c->size_update > 0 ? c->size_update : 1.0, c->size_gate, c->box_average, c->min_box_size);
 }
 
 static void print_json(const model_config *c, const model_counts *k) {
@@ -36,13 +36,13 @@ static void print_json(const model_config *c, const model_counts *k) {
            "\"type_embed\": %lld, \"inference\": %lld}, \"macs\": {\"total\": %lld, \"patch_embed\": "
            "%lld, \"block_linears\": %lld, \"attention\": %lld, \"head\": %lld}, \"tracking\": "
            "{\"template_area_factor\": %g, \"search_area_factor\": %g, \"window_influence\": %g, "
-           "\"size_update\": %g, \"box_average\": %d, \"min_box_size\": %g}}\n",
+           "\"size_update\": %g, \"size_gate\": %g, \"box_average\": %d, \"min_box_size\": %g}}\n",
            c->variant, c->dim, c->depth, c->heads, c->lora_rank, (long long)k->total,
            (long long)k->frozen, (long long)k->lora, (long long)k->head, (long long)k->type_embed,
            (long long)k->inference, (long long)k->macs_total, (long long)k->macs_patch,
            (long long)k->macs_blocks, (long long)k->macs_attention, (long long)k->macs_head,
            c->template_area_factor, c->search_area_factor, c->window_influence,
-           c->size_update > 0 ? c->size_update : 1.0, c->box_average, c->min_box_size);
+           c->size_update > 0 ? c->size_update : 1.0, c->size_gate, c->box_average, c->min_box_size);
 }
 
 int cli_info(int argc, char **argv) {

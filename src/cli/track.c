@@ -25,8 +25,8 @@
 static const char *usage =
     "lorat track --model M.safetensors (--video FILE | --frames DIR | --sequence DIR)\n"
     "            [--init x,y,w,h] [--out boxes.txt] [--render OUT.mp4|OUT.avi|OUT.mkv|DIR]\n"
-    "            [--threads N] [--profile] [--quiet] [--size-update A] [--box-average R]\n"
-    "            [--window-influence W]\n"
+    "            [--threads N] [--profile] [--quiet] [--size-update A] [--size-gate C]\n"
+    "            [--box-average R] [--window-influence W]\n"
     "  --sequence  a benchmark sequence folder (GOT-10k / lorat synth, LaSOT img/, TNL2K imgs/);\n"
     "              its first ground-truth box is the default --init (LaSOT's 1-based boxes get -1)\n"
     "  --out       one x,y,w,h line per frame, the first being the init box\n"

@@ -16,7 +16,7 @@
 static const char *usage =
     "lorat train --data NAME:ROOT[:WEIGHT] [--data ...] --backbone FILE --out DIR\n"
     "            [--variant B-224 | --template-grid WxH --search-grid WxH [--heads N]]\n"
-    "            [--full] [--resume] [--recompute] [--translation-jitter T] [--size-update A] [--box-average R] [--window-influence W] [--epochs N] [--stop-after N] [--samples-per-epoch N] [--batch B] [--accum K]\n"
+    "            [--full] [--resume] [--recompute] [--translation-jitter T] [--size-update A] [--size-gate C] [--box-average R] [--window-influence W] [--epochs N] [--stop-after N] [--samples-per-epoch N] [--batch B] [--accum K]\n"
     "            [--lr X] [--warmup-epochs N] [--rank R] [--alpha A] [--workers N] [--threads N]\n"
     "            [--seed S] [--save-every N] [--keep K] [--log-every N] [--quiet]\n"
     "            [--val NAME:ROOT [--val-split S] [--val-every N]]\n"
@@ -32,6 +32,8 @@ static const char *usage =
     "              --epochs): a run in chunks, continued with --resume, possibly with other options\n"
     "  --size-update  the tracking default the model file records: the share of each new box's\n"
     "              size the tracker takes (1, the official tracker's, when not given)\n"
+    "  --size-gate  the tracking default the model file records: the size is taken only on frames\n"
+    "              whose confidence is at least C, else kept (0, the official tracker's: always)\n"
     "  --box-average  the tracking default the model file records: average the boxes of the cells\n"
     "              within R cells of the chosen one that score at least half as high (0, the official\n"
     "              tracker's, when not given)\n"

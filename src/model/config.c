@@ -127,6 +127,7 @@ static const struct {
     F("window_influence", META_FLOAT, window_influence, 1),
     F("min_box_size", META_FLOAT, min_box_size, 1),
     F("size_update", META_FLOAT, size_update, 0),
+    F("size_gate", META_FLOAT, size_gate, 0),
     F("box_average", META_INT, box_average, 0),
     F("layernorm_eps", META_FLOAT, layernorm_eps, 1),
     F("lora_rank", META_INT, lora_rank, 1),

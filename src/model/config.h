@@ -19,6 +19,8 @@ typedef struct model_config {
     float window_influence; /* tracking: weight of the Hann window in the blend (0.45) */
     float size_update;      /* tracking: share of a new box's size taken each frame (the rest is
                                the previous size); 1 = the official tracker; 0 in a file means 1 */
+    float size_gate;        /* tracking: the confidence below which the size is kept; 0 = the
+                               official tracker (always take it) */
     int box_average;        /* tracking: radius of the cells whose boxes are averaged (those scoring
                                at least half the chosen cell's); 0 = the official tracker */
     float min_box_size;     /* tracking: minimum state box side in pixels (10) */

@@ -6,7 +6,8 @@
  * update: minimum size on the state box, search crop (area factor 4 or 5) padded with the
  *       *first* frame's mean, the network on template + search, post-processing; the state box
  *       becomes the result when it is a valid box overlapping the frame. The confidence is
- *       reported but, as in the official tracker, never used.
+ *       reported; as in the official tracker it is never used unless size_gate > 0 (a tracking
+ *       parameter beyond the official ones, like size_update and box_average).
  */
 #include <math.h>
 #include <omp.h>
@@ -39,6 +40,7 @@ void lorat_tracker_params_default(const lorat_model *model, lorat_tracker_params
     p->window_influence = c->window_influence >= 0 ? c->window_influence : 0.45f;
     p->min_box_size = c->min_box_size > 0 ? c->min_box_size : 10.0f;
     p->size_update = c->size_update > 0 ? c->size_update : 1.0f;
+    p->size_gate = c->size_gate > 0 ? c->size_gate : 0.0f;
     p->box_average = c->box_average > 0 ? c->box_average : 0;
 }
 
@@ -56,11 +58,13 @@ lorat_status lorat_tracker_create(const lorat_model *model, const lorat_tracker_
     if (!(t->params.template_area_factor > 0) || !(t->params.search_area_factor > 0) ||
         !(t->params.window_influence >= 0 && t->params.window_influence <= 1) ||
         !(t->params.min_box_size >= 0) || !(t->params.size_update > 0 && t->params.size_update <= 1) ||
+        !(t->params.size_gate >= 0 && t->params.size_gate < 1) ||
         t->params.box_average < 0 || t->params.box_average > 8) {
         free(t);
         return err_set(err, LORAT_STATUS_BAD_INPUT,
                        "tracker parameters out of range: area factors must be > 0, window "
-                       "influence in [0,1], minimum size >= 0, size update in (0,1], box average in 0..8");
+                       "influence in [0,1], minimum size >= 0, size update in (0,1], size gate in [0,1), "
+                       "box average in 0..8");
     }
     t->gzw = c->template_w, t->gzh = c->template_h, t->gxw = c->search_w, t->gxh = c->search_h;
     t->tw = t->gzw * c->patch, t->th = t->gzh * c->patch;
@@ -167,9 +171,11 @@ void tracker_finish(lorat_tracker *t, const float *score, const float *boxes, lo
                  t->params.box_average,
                  &t->search, t->frame_w, t->frame_h, &r);
     /* The state follows the result only when it is a real box inside the frame; with
-     * size_update < 1 its size moves only part of the way (centre as found), as SiamFC damps scale. */
+     * size_update < 1 its size moves only part of the way (centre as found), as SiamFC damps scale;
+     * on a frame less confident than size_gate it keeps its size (a weak model's sizes are worst
+     * where it is unsure, and a wrong size grows the next search region or shrinks it). */
     if (r.box[0] < r.box[2] && r.box[1] < r.box[3]) {
-        const double a = t->params.size_update;
+        const double a = r.confidence < t->params.size_gate ? 0.0 : t->params.size_update;
         if (a < 1) {
             double cx = (r.box[0] + r.box[2]) / 2, cy = (r.box[1] + r.box[3]) / 2;
             double w = a * (r.box[2] - r.box[0]) + (1 - a) * (t->box[2] - t->box[0]);
