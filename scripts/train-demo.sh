@@ -5,9 +5,10 @@
 #           test sets of both domains that no stage sees
 #   stage 1 lorat init --variant T, then full training on domain 0: this is the "pretrained backbone"
 #   stage 2 adaptation to domain 1, from the stage-1 model: LoRA and, with the same data, steps
-#           and schedule, full fine-tuning (the shipped model: at this size it beat LoRA on the
-#           validation sets)
-#   eval    the three models on both held-out sets, scored by lorat eval (paper protocol)
+#           and schedule, full fine-tuning (the paper's comparison; at this size full fine-tuning
+#           beat LoRA on the validation sets); then the shipped model: full fine-tuning again, for
+#           more steps (S2_EPOCHS_SHIP; stage 1 and this run fit in the two hours)
+#   eval    the four models on both held-out sets, scored by lorat eval (paper protocol)
 # Every step is skipped when its output exists and training resumes from its last checkpoint, so an
 # interrupted run continues where it stopped: run the same command again.
 #
@@ -24,12 +25,14 @@ log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 S1_EPOCHS=${S1_EPOCHS:-16} S1_SAMPLES=${S1_SAMPLES:-8192} S1_LR=${S1_LR:-5e-4}
 S1_EPOCHS1=${S1_EPOCHS1:-12} S1_SWITCH=${S1_SWITCH:-6}
 S1_JITTER=${S1_JITTER:-1.5} S2_JITTER=${S2_JITTER:-1.5}
-S2_EPOCHS=${S2_EPOCHS:-5} S2_SAMPLES=${S2_SAMPLES:-6144} S2_LR_LORA=${S2_LR_LORA:-5e-4} S2_LR_FULL=${S2_LR_FULL:-5e-4}
+S2_EPOCHS=${S2_EPOCHS:-5} S2_EPOCHS_SHIP=${S2_EPOCHS_SHIP:-11} S2_SAMPLES=${S2_SAMPLES:-6144} S2_LR_LORA=${S2_LR_LORA:-5e-4} S2_LR_FULL=${S2_LR_FULL:-5e-4}
 RANK=${RANK:-16} BATCH=${BATCH:-32}
-# The tracking default the shipped file records: the share of each new box's size taken per frame
-# (1 is the official tracker). 0.3 had the best mean success over two validation sets of 10
-# sequences (lorat synth seeds 4000, domain 0, and 6000, domain 1) among 1, 0.7, 0.5, 0.3.
-SIZE_UPDATE=${SIZE_UPDATE:-0.3}
+# The tracking defaults the files record (1, 0, 0 are the official tracker), chosen on two
+# validation sets of 30 sequences (lorat synth seeds 4000, domain 0, and 6000, domain 1), never
+# on the test sets. First: the share of each new box's size taken per frame; second: the
+# confidence under which the size is kept (this small model's sizes were no better than the first
+# box's, worst when it is unsure; size_update 0.3 without the gate lost 7 points on domain 1).
+SIZE_UPDATE=${SIZE_UPDATE:-0.05} SIZE_GATE=${SIZE_GATE:-0.4}
 # The second: the box is the score-weighted mean of the boxes of the chosen cell and those of its 8
 # neighbours that score at least half as high (0 is the official tracker); 1 beat 0 and 2 on the
 # same validation sets (30 sequences each since 2026-11-30).
@@ -78,16 +81,21 @@ PHOTOS=${PHOTOS:-/usr/share/backgrounds/mate/nature} # Debian's mate-backgrounds
 synth "$OUT/data/domain1-train" 250 100 2000 1 --backgrounds "$PHOTOS"
 synth "$OUT/data/domain1-test" 30 150 3000 1 --backgrounds "$PHOTOS"
 synth "$OUT/data/domain0-test" 30 150 5000 0
+if [ "${COMPARE:-1}" != 0 ]; then # COMPARE=0: only the shipped model
 train "$OUT/stage2-lora" "$OUT/stage1/model.safetensors" "$S2_EPOCHS" "$S2_SAMPLES" "$S2_LR_LORA" \
     "$OUT/data/domain1-train" --rank "$RANK" --alpha "$RANK" --translation-jitter "$S2_JITTER" \
-    --size-update "$SIZE_UPDATE" --box-average "$BOX_AVERAGE"
+    --size-update "$SIZE_UPDATE" --size-gate "$SIZE_GATE" --box-average "$BOX_AVERAGE"
 train "$OUT/stage2-full" "$OUT/stage1/model.safetensors" "$S2_EPOCHS" "$S2_SAMPLES" "$S2_LR_FULL" \
     "$OUT/data/domain1-train" --full --translation-jitter "$S2_JITTER" --size-update "$SIZE_UPDATE" \
-    --box-average "$BOX_AVERAGE"
+    --size-gate "$SIZE_GATE" --box-average "$BOX_AVERAGE"
+fi
+train "$OUT/stage2-ship" "$OUT/stage1/model.safetensors" "$S2_EPOCHS_SHIP" "$S2_SAMPLES" "$S2_LR_FULL" \
+    "$OUT/data/domain1-train" --full --translation-jitter "$S2_JITTER" --size-update "$SIZE_UPDATE" \
+    --size-gate "$SIZE_GATE" --box-average "$BOX_AVERAGE"
 
-for m in stage1 stage2-lora stage2-full; do
+for m in stage1 stage2-lora stage2-full stage2-ship; do
     for d in domain0-test domain1-test; do
-        if [ -f "$OUT/eval/$m-$d.json" ]; then continue; fi
+        if [ -f "$OUT/eval/$m-$d.json" ] || [ ! -f "$OUT/$m/model.safetensors" ]; then continue; fi
         log "eval $m on the held-out set $d"
         mkdir -p "$OUT/eval"
         "$LORAT" eval --model "$OUT/$m/model.safetensors" --dataset custom --root "$OUT/data/$d" \
@@ -95,4 +103,4 @@ for m in stage1 stage2-lora stage2-full; do
         mv "$OUT/eval/$m-$d.json.tmp" "$OUT/eval/$m-$d.json"
     done
 done
-log "done: $OUT/stage2-full/model.safetensors is the one shipped (full fine-tuning beat LoRA on the validation sets at this size; scores in $OUT/eval/): cp it to models/lorat-t.safetensors"
+log "done: $OUT/stage2-ship/model.safetensors is the one shipped (scores in $OUT/eval/): cp it to models/lorat-t.safetensors"
