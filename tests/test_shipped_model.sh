@@ -7,11 +7,13 @@ MODEL=$LORAT_SRC/models/lorat-t.safetensors
 
 check "the shipped model loads" "$LORAT" info --model "$MODEL" --json
 cp "$TMP/last.log" "$TMP/info.json"
-check "it is LoRAT-T, merged" "$PYTHON" - "$TMP/info.json" <<'PY'
+check "it is LoRAT-T, merged, with the model card's tracking defaults" "$PYTHON" - "$TMP/info.json" <<'PY'
 import json, sys
 info = json.load(open(sys.argv[1]))
 assert info["variant"] == "T", info["variant"]
 assert 2.9e6 < info["params"]["inference"] < 3.1e6, info["params"]
+t = info["tracking"]  # the defaults the model card and README report
+assert (t["size_update"], t["size_gate"], t["box_average"]) == (0.05, 0.4, 1), t
 PY
 check "synthesise unseen sequences" "$LORAT" synth --out "$TMP/d" --sequences 4 --frames 60 --seed 777
 check "track them" "$LORAT" eval --model "$MODEL" --dataset custom --root "$TMP/d" --out "$TMP/r1" \
