@@ -29,9 +29,10 @@ int cli_usage_error(const char *cmd, const char *usage, const char *fmt, ...);
 int cli_opt(int argc, char **argv, int *i, const char *name, const char **value);
 int cli_flag(char **argv, int i, const char *name);
 int cli_parse_int(const char *s, int *out);
+int cli_parse_double(const char *s, double *out); /* the whole string a number, else 0 */
 
-/* --size-update A, --size-gate C, --box-average R, --window-influence W: the tracking defaults a model file
- * records, replaced for one run (lorat track, lorat eval --model), e.g. to tune them on a
+/* --size-update A, --size-gate C, --box-average R, --window-influence W: the tracking defaults a
+ * model file records, replaced for one run (lorat track, lorat eval --model), e.g. to tune them on a
  * validation set (lorat train: recorded in the file it writes). cli_tracking_opt consumes one of
  * them like cli_opt; cli_tracking_apply checks the values and writes those given into cfg (0, or 2
  * after a usage message). */
@@ -40,8 +41,7 @@ typedef struct cli_tracking {
 } cli_tracking;
 #define CLI_TRACKING_USAGE \
     "  --size-update A, --size-gate C, --box-average R, --window-influence W: tracking parameters\n" \
-    "              for this run\n" \
-    "              instead of those the model file records (`lorat info` shows them)\n"
+    "              for this run instead of those the model file records (`lorat info` shows them)\n"
 int cli_tracking_opt(int argc, char **argv, int *i, cli_tracking *t);
 int cli_tracking_apply(const cli_tracking *t, model_config *cfg, const char *cmd, const char *usage);
 

@@ -43,6 +43,14 @@ int cli_parse_int(const char *s, int *out) {
     return 1;
 }
 
+int cli_parse_double(const char *s, double *out) {
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end) return 0;
+    *out = v;
+    return 1;
+}
+
 int cli_tracking_opt(int argc, char **argv, int *i, cli_tracking *t) {
     return cli_opt(argc, argv, i, "--size-update", &t->size_update) ||
            cli_opt(argc, argv, i, "--size-gate", &t->size_gate) ||
@@ -51,30 +59,28 @@ int cli_tracking_opt(int argc, char **argv, int *i, cli_tracking *t) {
 }
 
 int cli_tracking_apply(const cli_tracking *t, model_config *c, const char *cmd, const char *usage) {
-    char *end;
+    double v;
     if (t->size_update) {
-        double v = strtod(t->size_update, &end);
-        if (*end || end == t->size_update || !(v > 0 && v <= 1))
+        if (!cli_parse_double(t->size_update, &v) || !(v > 0 && v <= 1))
             return cli_usage_error(cmd, usage, "--size-update '%s' is not a number in (0, 1]", t->size_update);
         c->size_update = (float)v;
     }
     if (t->size_gate) {
-        double v = strtod(t->size_gate, &end);
-        if (*end || end == t->size_gate || !(v >= 0 && v < 1))
+        if (!cli_parse_double(t->size_gate, &v) || !(v >= 0 && v < 1))
             return cli_usage_error(cmd, usage, "--size-gate '%s' is not a number in [0, 1)", t->size_gate);
         c->size_gate = (float)v;
     }
     if (t->window_influence) {
-        double v = strtod(t->window_influence, &end);
-        if (*end || end == t->window_influence || !(v >= 0 && v <= 1))
-            return cli_usage_error(cmd, usage, "--window-influence '%s' is not a number in [0, 1]", t->window_influence);
+        if (!cli_parse_double(t->window_influence, &v) || !(v >= 0 && v <= 1))
+            return cli_usage_error(cmd, usage, "--window-influence '%s' is not a number in [0, 1]",
+                                   t->window_influence);
         c->window_influence = (float)v;
     }
     if (t->box_average) {
-        int v;
-        if (!cli_parse_int(t->box_average, &v) || v < 0 || v > 8)
+        int r;
+        if (!cli_parse_int(t->box_average, &r) || r < 0 || r > 8)
             return cli_usage_error(cmd, usage, "--box-average '%s' is not a whole number in 0..8", t->box_average);
-        c->box_average = v;
+        c->box_average = r;
     }
     return 0;
 }

@@ -196,12 +196,6 @@ static lorat_status grad_steps(grad_run *gr, lorat_model *m, const fixed_steps_c
     return LORAT_STATUS_OK;
 }
 
-static int parse_double(const char *s, double *out) {
-    char *end = NULL;
-    *out = strtod(s, &end);
-    return end != s && *end == '\0';
-}
-
 int cli_forward(int argc, char **argv) {
     const char *model_path = NULL, *inputs = NULL, *output = NULL, *threads_s = NULL;
     const char *steps_s = NULL, *lr_s = NULL, *wd_s = NULL, *clip_s = NULL;
@@ -234,11 +228,11 @@ int cli_forward(int argc, char **argv) {
         return cli_usage_error("forward", usage, "--steps needs --grad, and --lr, --weight-decay and --clip need --steps");
     if (steps_s && (!cli_parse_int(steps_s, &sc.steps) || sc.steps < 1))
         return cli_usage_error("forward", usage, "--steps '%s' is not a positive number", steps_s);
-    if (lr_s && (!parse_double(lr_s, &sc.lr) || !(sc.lr >= 0)))
+    if (lr_s && (!cli_parse_double(lr_s, &sc.lr) || !(sc.lr >= 0)))
         return cli_usage_error("forward", usage, "--lr '%s' is not a non-negative number", lr_s);
-    if (wd_s && (!parse_double(wd_s, &sc.opt.weight_decay) || !(sc.opt.weight_decay >= 0)))
+    if (wd_s && (!cli_parse_double(wd_s, &sc.opt.weight_decay) || !(sc.opt.weight_decay >= 0)))
         return cli_usage_error("forward", usage, "--weight-decay '%s' is not a non-negative number", wd_s);
-    if (clip_s && (!parse_double(clip_s, &sc.clip) || !(sc.clip > 0)))
+    if (clip_s && (!cli_parse_double(clip_s, &sc.clip) || !(sc.clip > 0)))
         return cli_usage_error("forward", usage, "--clip '%s' is not a positive number", clip_s);
     int threads = 0;
     if (threads_s && !cli_parse_int(threads_s, &threads))
