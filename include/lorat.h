@@ -53,8 +53,28 @@ typedef struct lorat_model_info {
 
 void lorat_model_get_info(const lorat_model *model, lorat_model_info *info);
 
-/* Sets the number of threads used by the model's kernels (OpenMP and BLAS); 0 keeps the default. */
+/* Sets the number of threads used by the model's kernels (OpenMP and BLAS); 0 keeps the default.
+ * A tracker runs with the thread count current when it was created. */
 void lorat_set_threads(int threads);
+
+/* The precision of the network's matrix products. fp32 (the default) is exact to the official
+ * code. bf16: weights held in bf16 (half the memory), products in bf16 with fp32 accumulation,
+ * everything else in fp32, like PyTorch's autocast; on a CPU without AVX512_BF16 / AMX it is
+ * emulated (the same numbers at fp32 speed). int8: the blocks' linears with int8 weights (per
+ * output channel) and activations quantised per token at run time (VNNI where present), the
+ * rest as bf16. */
+typedef enum lorat_precision {
+    LORAT_PRECISION_FP32 = 0,
+    LORAT_PRECISION_BF16 = 1,
+    LORAT_PRECISION_INT8 = 2,
+} lorat_precision;
+
+/* Prepares the model's weights for a precision; call it before creating trackers. At bf16 and
+ * int8 the fp32 weights are released: to go back to fp32, load the file again. */
+lorat_status lorat_model_set_precision(lorat_model *model, lorat_precision precision,
+                                       lorat_error *err);
+lorat_precision lorat_model_get_precision(const lorat_model *model);
+const char *lorat_precision_name(lorat_precision precision);
 
 /* ---- tracker ------------------------------------------------------------------------------ */
 

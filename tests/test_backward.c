@@ -248,7 +248,7 @@ static void test_attention(void) {
     float *qkv = to_f(c.qkv, n), *dout = to_f(c.dout, c.B * c.N * D), *dqkv = fzeros(n),
           *ref = fzeros(n);
     float *scratch = fzeros(attention_backward_scratch_floats(c.N, 64));
-    attention_backward(dqkv, dout, qkv, scratch, c.B, c.N, c.heads, c.hd);
+    attention_backward(dqkv, dout, qkv, scratch, 64, c.B, c.N, c.heads, c.hd);
     fd_check("attention", "qkv", c.qkv, n, dqkv, att_loss, &c, 1e-5);
     kernels_ref_attention_backward(ref, dout, qkv, c.B, c.N, c.heads, c.hd);
     double e = 0, nn = 0;

@@ -90,7 +90,7 @@ static void test_attention(int B, int N, int heads, int hd) {
     float *qkv = randn((size_t)B * N * 3 * D, 1);
     float *out = malloc(sizeof(float) * B * N * D), *ref = malloc(sizeof(float) * B * N * D);
     float *scratch = malloc(sizeof(float) * attention_scratch_floats(N, kernels_get_threads()));
-    attention_forward(out, qkv, scratch, B, N, heads, hd);
+    attention_forward(out, qkv, scratch, kernels_get_threads(), B, N, heads, hd);
     kernels_ref_attention(ref, qkv, B, N, heads, hd);
     CHECK_CLOSE("attention", out, ref, (size_t)B * N * D, 2e-6);
     free(qkv), free(out), free(ref), free(scratch);

@@ -87,20 +87,6 @@ uint16_t f32_to_f16(float f) {
     return sign | (uint16_t)h;
 }
 
-float bf16_to_f32(uint16_t h) {
-    uint32_t bits = (uint32_t)h << 16;
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
-
-uint16_t f32_to_bf16(float f) {
-    uint32_t x;
-    memcpy(&x, &f, 4);
-    if ((x & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((x >> 16) | 0x40);
-    x += 0x7fff + ((x >> 16) & 1);
-    return (uint16_t)(x >> 16);
-}
 
 void dtype_to_f32(float *dst, const void *src, dtype t, size_t n) {
     switch (t) {

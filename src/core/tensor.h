@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef enum dtype {
     DTYPE_F32 = 0,
@@ -48,8 +49,24 @@ const char *shape_str(char *buf, size_t size, int ndim, const int64_t *shape);
 void dtype_to_f32(float *dst, const void *src, dtype t, size_t n);
 float f16_to_f32(uint16_t h);
 uint16_t f32_to_f16(float f);
-float bf16_to_f32(uint16_t h);
-uint16_t f32_to_bf16(float f);
+
+/* bf16 is the upper half of an fp32: widening is exact; narrowing rounds to nearest even, and a
+ * NaN stays a (quiet) NaN where the rounding would carry it into infinity. Inline, so that the
+ * loops over whole tensors (kernels/compute.c) vectorise. */
+static inline float bf16_to_f32(uint16_t h) {
+    uint32_t bits = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+static inline uint16_t f32_to_bf16(float f) {
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    if ((x & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((x >> 16) | 0x40);
+    x += 0x7fff + ((x >> 16) & 1);
+    return (uint16_t)(x >> 16);
+}
 
 /* Finds a tensor by name in an array; NULL when absent. */
 const tensor_info *tensor_find(const tensor_info *tensors, int count, const char *name);

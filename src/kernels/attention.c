@@ -33,12 +33,12 @@ static void softmax_rows(float *s, int rows, int cols) {
     }
 }
 
-void attention_forward(float *out, const float *qkv, float *scratch, int B, int N, int heads,
-                       int hd) {
+void attention_forward(float *out, const float *qkv, float *scratch, int threads, int B, int N,
+                       int heads, int hd) {
     // qkv (B,N,3,heads,hd), out (B,N,heads*hd), scratch (threads,N,N)
     const int D = heads * hd;
     const float scale = 1.0f / sqrtf((float)hd);
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads > 0 ? threads : 1)
     for (int bh = 0; bh < B * heads; bh++) {
         int b = bh / heads, h = bh % heads;
         float *s = scratch + (size_t)omp_get_thread_num() * N * N;

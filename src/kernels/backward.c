@@ -205,12 +205,12 @@ size_t attention_backward_scratch_floats(int N, int threads) {
     return (size_t)2 * N * N * (threads > 0 ? threads : 1);
 }
 
-void attention_backward(float *dqkv, const float *dout, const float *qkv, float *scratch, int B,
-                        int N, int heads, int hd) {
+void attention_backward(float *dqkv, const float *dout, const float *qkv, float *scratch,
+                        int threads, int B, int N, int heads, int hd) {
     // qkv (B,N,3,heads,hd), dout (B,N,heads·hd); dqkv (B,N,3,heads,hd); scratch (threads,2,N,N)
     const int D = heads * hd;
     const float scale = 1.0f / sqrtf((float)hd);
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads > 0 ? threads : 1)
     for (int bh = 0; bh < B * heads; bh++) {
         const int b = bh / heads, h = bh % heads;
         float *P = scratch + (size_t)omp_get_thread_num() * 2 * N * N, *dS = P + (size_t)N * N;

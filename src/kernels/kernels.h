@@ -48,9 +48,11 @@ void sigmoid_forward(float *x, size_t n);
 
 /* Multi-head self-attention core without mask.
  * qkv (B,N,3,heads,hd) as the fused projection writes it; out (B,N,heads·hd).
- * scratch: attention_scratch_floats(N) floats per thread that may run it. */
-void attention_forward(float *out, const float *qkv, float *scratch, int B, int N, int heads,
-                       int hd);
+ * Runs on exactly `threads` threads; scratch holds attention_scratch_floats(N, threads) floats
+ * (one N×N score matrix per thread), so a later change of the OpenMP thread count cannot make
+ * a thread index past it. */
+void attention_forward(float *out, const float *qkv, float *scratch, int threads, int B, int N,
+                       int heads, int hd);
 size_t attention_scratch_floats(int N, int threads);
 
 /* Vectorisable exp and erf for fp32 (max error: exp ~2 ulp, erf ~2e-7 absolute). */

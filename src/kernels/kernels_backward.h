@@ -57,9 +57,9 @@ void swiglu_backward(float *dinp, const float *dout, const float *inp, int M, in
 
 /* Attention core (attention_forward): qkv (B,N,3,heads,hd), dout (B,N,heads·hd);
  * dqkv (B,N,3D) overwritten. The probabilities are recomputed, not stored: scratch holds
- * attention_backward_scratch_floats(N, threads) floats. */
-void attention_backward(float *dqkv, const float *dout, const float *qkv, float *scratch, int B,
-                        int N, int heads, int hd);
+ * attention_backward_scratch_floats(N, threads) floats, and it runs on exactly `threads` threads. */
+void attention_backward(float *dqkv, const float *dout, const float *qkv, float *scratch,
+                        int threads, int B, int N, int heads, int hd);
 size_t attention_backward_scratch_floats(int N, int threads);
 
 /* Scalar references (double accumulation, libm), for tests only. */

@@ -9,8 +9,6 @@
  */
 #include <string.h>
 
-#include "kernels/kernels.h"
-#include "kernels/kernels_backward.h"
 #include "model/backward.h"
 
 enum { COLS = 64 };
@@ -42,33 +40,35 @@ void model_backward(const lorat_model *m, train_workspace *ws, model_grads *g, c
                     const float *dboxes, const uint8_t *z_mask) {
     const model_config *c = &m->cfg;
     const model_weights *w = &m->w;
-    const int B = ws->B, D = c->dim, H = c->ffn_hidden, p = c->patch, r = c->lora_rank;
+    const int B = ws->B, D = c->dim, H = c->ffn_hidden, r = c->lora_rank;
     const int Nz = ws->Nz, Nx = ws->Nx, N = ws->N, M = B * N, Mx = B * Nx;
     const int fc1_out = c->swiglu ? 2 * H : H;
-    const int pp = 3 * p * p;
     const int lora = r > 0 && !c->lora_merged;
     const float s = config_lora_scaling(c);
+    compute_ctx *k = ws->ctx;
+    const compute_ops *op = k->ops;
+    const forward_acts *fa = &ws->fa;
 #define G(param) model_grad_of(m, g, (param))
 
     /* Head. Boxes = (cx − l, cy − t, cx + r, cy + b) with (l,t,r,b) = sigmoid(reg). */
     for (int t = 0; t < Mx; t++) {
-        const float *sg = ws->reg_sig + (size_t)t * 4, *db = dboxes + (size_t)t * 4;
+        const float *sg = fa->reg_sig + (size_t)t * 4, *db = dboxes + (size_t)t * 4;
         float *o = ws->d_out + (size_t)t * 4;
         const float ds[4] = {-db[0], -db[1], db[2], db[3]};
-        for (int k = 0; k < 4; k++)
-            o[k] = ds[k] * sg[k] * (1.0f - sg[k]);
+        for (int q = 0; q < 4; q++)
+            o[q] = ds[q] * sg[q] * (1.0f - sg[q]);
     }
     for (int h = 0; h < 2; h++) {
         const int outs = h == 0 ? 1 : 4;
         const float *dout = h == 0 ? dscore : ws->d_out;
-        linear_backward(ws->d_head[0], G(w->head_w[h][2]), G(w->head_b[h][2]), dout, outs,
-                        ws->head_act[h][1], w->head_w[h][2], Mx, D, outs, 0);
-        gelu_backward(ws->d_head[0], ws->d_head[0], ws->head_pre[h][1], Mx, D);
-        linear_backward(ws->d_head[1], G(w->head_w[h][1]), G(w->head_b[h][1]), ws->d_head[0], D,
-                        ws->head_act[h][0], w->head_w[h][1], Mx, D, D, 0);
-        gelu_backward(ws->d_head[1], ws->d_head[1], ws->head_pre[h][0], Mx, D);
-        linear_backward(ws->d_head_in, G(w->head_w[h][0]), G(w->head_b[h][0]), ws->d_head[1], D,
-                        ws->head_in, w->head_w[h][0], Mx, D, D, h > 0);
+        op->linear_backward(k, ws->d_head[0], G(w->head_w[h][2]), G(w->head_b[h][2]), dout, outs,
+                            fa->head_act[h][1], &w->head_lin[h][2], Mx, 0);
+        op->gelu_backward(k, ws->d_head[0], ws->d_head[0], fa->head_pre[h][1], Mx, D);
+        op->linear_backward(k, ws->d_head[1], G(w->head_w[h][1]), G(w->head_b[h][1]),
+                            ws->d_head[0], D, fa->head_act[h][0], &w->head_lin[h][1], Mx, 0);
+        op->gelu_backward(k, ws->d_head[1], ws->d_head[1], fa->head_pre[h][0], Mx, D);
+        op->linear_backward(k, ws->d_head_in, G(w->head_w[h][0]), G(w->head_b[h][0]),
+                            ws->d_head[1], D, fa->head_in, &w->head_lin[h][0], Mx, h > 0);
     }
 
     /* Final norm: the template rows got no gradient from the head. */
@@ -79,64 +79,69 @@ void model_backward(const lorat_model *m, train_workspace *ws, model_grads *g, c
                sizeof(float) * (size_t)Nx * D);
     }
     memset(ws->d_res, 0, sizeof(float) * (size_t)M * D);
-    layernorm_backward(ws->d_res, G(w->norm_w), G(w->norm_b), d_normed, ws->res_out, w->norm_w,
-                       ws->nmean, ws->nrstd, M, D);
+    op->layernorm_backward(k, ws->d_res, G(w->norm_w), G(w->norm_b), d_normed, ws->res_out,
+                           w->norm_w, fa->nmean, fa->nrstd, M, D);
 
     /* Blocks, last first. d_res is the gradient of the stream leaving the block; both residual
      * branches pass it through unchanged and add their LayerNorm input gradient to it. */
     for (int l = c->depth - 1; l >= 0; l--) {
         const block_weights *bw = &w->blocks[l];
+        const block_linears *li = &bw->lin;
         const block_acts *a = &ws->blocks[l];
         const lora_pair *lp = bw->lora;
 
-        residual_backward(ws->d_y, G(bw->ls2), G(bw->fc2_b), ws->d_res, a->y2, bw->fc2_b, bw->ls2,
-                          M, D);
+        op->residual_backward(k, ws->d_y, G(bw->ls2), G(bw->fc2_b), ws->d_res,
+                              ws->full ? a->y2 : NULL, bw->fc2_b, bw->ls2, M, D);
         if (ws->recompute) { /* this block's MLP activation, as the forward computed it */
             if (c->swiglu) {
-                swiglu_forward(a->act, a->hpre, NULL, M, H);
+                op->swiglu(k, a->act, a->hpre, NULL, M, H);
             } else {
                 memcpy(a->act, a->hpre, sizeof(float) * (size_t)M * H);
-                gelu_forward(a->act, NULL, M, H);
+                op->gelu(k, a->act, NULL, M, H);
             }
         }
-        linear_backward(ws->d_act, G(bw->fc2_w), NULL, ws->d_y, D, a->act, bw->fc2_w, M, H, D, 0);
+        op->linear_backward(k, ws->d_act, G(bw->fc2_w), NULL, ws->d_y, D, a->act, &li->fc2, M, 0);
         if (lora)
-            lora_backward(ws->d_act, G(lp[LORA_FC2].A), G(lp[LORA_FC2].B), ws->d_y, D, a->act,
-                          a->u_fc2, lp[LORA_FC2].A, lp[LORA_FC2].B, s, ws->d_lora, M, H, D, r);
+            op->lora_backward(k, ws->d_act, G(lp[LORA_FC2].A), G(lp[LORA_FC2].B), ws->d_y, D,
+                              a->act, a->u_fc2, &li->lora_A[LORA_FC2], &li->lora_B[LORA_FC2], s,
+                              ws->d_lora, M);
         if (c->swiglu)
-            swiglu_backward(ws->d_hidden, ws->d_act, a->hpre, M, H);
+            op->swiglu_backward(k, ws->d_hidden, ws->d_act, a->hpre, M, H);
         else
-            gelu_backward(ws->d_hidden, ws->d_act, a->hpre, M, H);
+            op->gelu_backward(k, ws->d_hidden, ws->d_act, a->hpre, M, H);
         if (ws->recompute)
-            layernorm_forward_stats(a->ln2, a->mean2, a->rstd2, a->res_mid, bw->norm2_w,
-                                    bw->norm2_b, c->layernorm_eps, M, D);
-        linear_backward(ws->d_ln, G(bw->fc1_w), G(bw->fc1_b), ws->d_hidden, fc1_out, a->ln2,
-                        bw->fc1_w, M, D, fc1_out, 0);
+            op->layernorm(k, a->ln2, a->mean2, a->rstd2, a->res_mid, bw->norm2_w, bw->norm2_b,
+                          c->layernorm_eps, M, D);
+        op->linear_backward(k, ws->d_ln, G(bw->fc1_w), G(bw->fc1_b), ws->d_hidden, fc1_out, a->ln2,
+                            &li->fc1, M, 0);
         if (lora)
-            lora_backward(ws->d_ln, G(lp[LORA_FC1].A), G(lp[LORA_FC1].B), ws->d_hidden, fc1_out,
-                          a->ln2, a->u_fc1, lp[LORA_FC1].A, lp[LORA_FC1].B, s, ws->d_lora, M, D,
-                          fc1_out, r);
-        layernorm_backward(ws->d_res, G(bw->norm2_w), G(bw->norm2_b), ws->d_ln, a->res_mid,
-                           bw->norm2_w, a->mean2, a->rstd2, M, D);
+            op->lora_backward(k, ws->d_ln, G(lp[LORA_FC1].A), G(lp[LORA_FC1].B), ws->d_hidden,
+                              fc1_out, a->ln2, a->u_fc1, &li->lora_A[LORA_FC1],
+                              &li->lora_B[LORA_FC1], s, ws->d_lora, M);
+        op->layernorm_backward(k, ws->d_res, G(bw->norm2_w), G(bw->norm2_b), ws->d_ln, a->res_mid,
+                               bw->norm2_w, a->mean2, a->rstd2, M, D);
 
-        residual_backward(ws->d_y, G(bw->ls1), G(bw->proj_b), ws->d_res, a->y1, bw->proj_b, bw->ls1,
-                          M, D);
-        linear_backward(ws->d_att, G(bw->proj_w), NULL, ws->d_y, D, a->att, bw->proj_w, M, D, D, 0);
+        op->residual_backward(k, ws->d_y, G(bw->ls1), G(bw->proj_b), ws->d_res,
+                              ws->full ? a->y1 : NULL, bw->proj_b, bw->ls1, M, D);
+        op->linear_backward(k, ws->d_att, G(bw->proj_w), NULL, ws->d_y, D, a->att, &li->proj, M,
+                            0);
         if (lora)
-            lora_backward(ws->d_att, G(lp[LORA_PROJ].A), G(lp[LORA_PROJ].B), ws->d_y, D, a->att,
-                          a->u_proj, lp[LORA_PROJ].A, lp[LORA_PROJ].B, s, ws->d_lora, M, D, D, r);
-        attention_backward(ws->d_qkv, ws->d_att, a->qkv, ws->scratch, B, N, c->heads, c->head_dim);
+            op->lora_backward(k, ws->d_att, G(lp[LORA_PROJ].A), G(lp[LORA_PROJ].B), ws->d_y, D,
+                              a->att, a->u_proj, &li->lora_A[LORA_PROJ], &li->lora_B[LORA_PROJ],
+                              s, ws->d_lora, M);
+        op->attention_backward(k, ws->d_qkv, ws->d_att, a->qkv, B, N, c->heads, c->head_dim);
         if (ws->recompute)
-            layernorm_forward_stats(a->ln1, a->mean1, a->rstd1, a->res_in, bw->norm1_w,
-                                    bw->norm1_b, c->layernorm_eps, M, D);
-        linear_backward(ws->d_ln, G(bw->qkv_w), G(bw->qkv_b), ws->d_qkv, 3 * D, a->ln1, bw->qkv_w,
-                        M, D, 3 * D, 0);
+            op->layernorm(k, a->ln1, a->mean1, a->rstd1, a->res_in, bw->norm1_w, bw->norm1_b,
+                          c->layernorm_eps, M, D);
+        op->linear_backward(k, ws->d_ln, G(bw->qkv_w), G(bw->qkv_b), ws->d_qkv, 3 * D, a->ln1,
+                            &li->qkv, M, 0);
         if (lora)
-            for (int k = 0; k < 3; k++)
-                lora_backward(ws->d_ln, G(lp[k].A), G(lp[k].B), ws->d_qkv + (size_t)k * D, 3 * D,
-                              a->ln1, a->u_qkv[k], lp[k].A, lp[k].B, s, ws->d_lora, M, D, D, r);
-        layernorm_backward(ws->d_res, G(bw->norm1_w), G(bw->norm1_b), ws->d_ln, a->res_in,
-                           bw->norm1_w, a->mean1, a->rstd1, M, D);
+            for (int q = 0; q < 3; q++)
+                op->lora_backward(k, ws->d_ln, G(lp[q].A), G(lp[q].B), ws->d_qkv + (size_t)q * D,
+                                  3 * D, a->ln1, a->u_qkv[q], &li->lora_A[q], &li->lora_B[q], s,
+                                  ws->d_lora, M);
+        op->layernorm_backward(k, ws->d_res, G(bw->norm1_w), G(bw->norm1_b), ws->d_ln, a->res_in,
+                               bw->norm1_w, a->mean1, a->rstd1, M, D);
     }
 
     /* Embedding: d_res is now the gradient of tokens_embed = patches·Wᵀ + b + pos + type. */
@@ -144,8 +149,8 @@ void model_backward(const lorat_model *m, train_workspace *ws, model_grads *g, c
     if (dtype) embed_backward(dtype, ws->d_res, z_mask, 0, B, Nz, N, c->template_w, c->search_w, D);
     if (dpos) embed_backward(dpos, ws->d_res, z_mask, 1, B, Nz, N, c->template_w, c->search_w, D);
     if (G(w->patch_w) || G(w->patch_b))
-        linear_backward(NULL, G(w->patch_w), G(w->patch_b), ws->d_res, D, ws->patches, w->patch_w,
-                        M, pp, D, 0);
+        op->linear_backward(k, NULL, G(w->patch_w), G(w->patch_b), ws->d_res, D, fa->patches,
+                            &w->patch_lin, M, 0);
 #undef G
 }
 

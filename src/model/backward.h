@@ -36,41 +36,19 @@ void model_grads_free(model_grads *g);
  * m->frozen), or NULL where that gradient is not kept. */
 float *model_grad_of(const lorat_model *m, const model_grads *g, const float *param);
 
-/* Activations of one block, kept for backward. M = B·N rows. */
-typedef struct block_acts {
-    float *res_in;        /* (M,D) stream entering the block (LN1 input) */
-    float *ln1;           /* (M,D) */
-    float *mean1, *rstd1; /* (M) */
-    float *u_qkv[3];      /* (M,r) ln1·Aᵀ of the q, k, v LoRA */
-    float *qkv;           /* (M,3D) after bias */
-    float *att;           /* (M,D) attention output (proj input) */
-    float *u_proj;        /* (M,r) */
-    float *y1;            /* (M,D) proj output before bias (full mode only) */
-    float *res_mid;       /* (M,D) stream after the attention residual (LN2 input) */
-    float *ln2;           /* (M,D) */
-    float *mean2, *rstd2; /* (M) */
-    float *u_fc1;         /* (M,r) */
-    float *hpre;          /* (M,H or 2H) fc1 output with bias (activation input) */
-    float *act;           /* (M,H) GELU/SwiGLU output (fc2 input) */
-    float *u_fc2;         /* (M,r) */
-    float *y2;            /* (M,D) fc2 output before bias (full mode only) */
-} block_acts;
-
+/* The activations of the forward pass (model.h's forward_acts, every block its own) and the
+ * backward pass's buffers, in one arena planned once for (batch, tokens), and the compute
+ * context, planned for the thread count current when the workspace is made. */
 typedef struct train_workspace {
     int B, N, Nz, Nx, full;
     int recompute;         /* ln1, ln2 and act are not kept per block: every block's point into
                               ln_shared / act_shared, and backward recomputes them */
+    forward_acts fa;       /* fa.blocks[l]: what block l keeps; fa.blocks[l].res_out is
+                              block l+1's res_in, the last one's is res_out */
+    block_acts *blocks;    /* = fa.blocks */
+    float *res_out;        /* (M,D) stream after the last block */
     float *ln_shared;      /* (M,D) recompute only */
     float *act_shared;     /* (M,H) recompute only */
-    float *patches;        /* (M,3·p·p) im2col of every template and search image */
-    block_acts *blocks;    /* depth */
-    float *res_out;        /* (M,D) stream after the last block */
-    float *normed;         /* (M,D) final LayerNorm output */
-    float *nmean, *nrstd;  /* (M) */
-    float *head_in;        /* (Mx,D) search tokens of normed */
-    float *head_pre[2][2]; /* [branch][layer] (Mx,D) linear output with bias */
-    float *head_act[2][2]; /* [branch][layer] (Mx,D) after GELU */
-    float *reg_sig;        /* (Mx,4) sigmoid of the reg branch output */
     float *score;          /* (Mx) logits */
     float *boxes;          /* (Mx,4) */
     /* backward scratch */
@@ -85,7 +63,7 @@ typedef struct train_workspace {
     float *d_head_in; /* (Mx,D) */
     float *d_head[2]; /* (Mx,D) */
     float *d_out;     /* (Mx,4) */
-    float *scratch;   /* attention forward/backward: 2·N·N per thread */
+    compute_ctx *ctx;
     float *block;     /* the one allocation */
     size_t floats;
 } train_workspace;

@@ -324,6 +324,11 @@ done:
 }
 
 lorat_status model_save(const lorat_model *m, const char *path, lorat_error *err) {
+    if (m->f32_released)
+        return err_set(err, LORAT_STATUS_BAD_INPUT,
+                       "%s: a model prepared for %s inference holds no fp32 weights to write; "
+                       "load the file again to save it", path,
+                       compute_precision_name(m->be->precision));
     tensor_info *t = calloc((size_t)m->n_params, sizeof *t);
     if (!t) return err_set(err, LORAT_STATUS_NO_MEMORY, "cannot allocate the tensor list");
     for (int i = 0; i < m->n_params; i++) {

@@ -18,6 +18,7 @@
 
 #include "core/error.h"
 #include "core/tensor.h"
+#include "kernels/compute.h"
 #include "lorat.h"
 #include "model/config.h"
 
@@ -42,6 +43,13 @@ typedef struct lora_pair {
 
 enum { LORA_Q, LORA_K, LORA_V, LORA_PROJ, LORA_FC1, LORA_FC2, LORA_SITES };
 
+/* The matrices of a block as the backend holds them (see kernels/compute.h): every product
+ * of the forward and backward passes reads these, never the float views directly. */
+typedef struct block_linears {
+    compute_weight qkv, proj, fc1, fc2;
+    compute_weight lora_A[LORA_SITES], lora_B[LORA_SITES]; /* only while LoRA is not merged */
+} block_linears;
+
 typedef struct block_weights {
     float *norm1_w, *norm1_b;
     float *qkv_w, *qkv_b;   /* (3D,D), (3D) */
@@ -52,6 +60,7 @@ typedef struct block_weights {
     float *fc2_w, *fc2_b;   /* (D,H) — SwiGLU: w3 (D,H) */
     float *ls2;
     lora_pair lora[LORA_SITES];
+    block_linears lin;
 } block_weights;
 
 typedef struct model_weights {
@@ -61,6 +70,8 @@ typedef struct model_weights {
     float *norm_w, *norm_b;
     float *head_w[2][3], *head_b[2][3]; /* [cls, reg][layer] */
     block_weights *blocks;
+    compute_weight patch_lin;   /* (D, 3·p·p) */
+    compute_weight head_lin[2][3];
 } model_weights;
 
 struct lorat_model {
@@ -70,7 +81,28 @@ struct lorat_model {
     float *frozen, *trainable;
     size_t n_frozen, n_trainable;
     model_weights w;
+    const compute_backend *be; /* the backend its weights are prepared for (fp32 by default) */
+    compute_use use;           /* what they were prepared for */
+    int f32_released;          /* the fp32 copies of the frozen matrices are gone: the backend
+                                  holds the only copy (inference at bf16 / int8) */
 };
+
+/* Prepares the weights for a precision: makes the backend, packs every matrix (int8: the
+ * blocks' linears; the patch embedding, head and LoRA stay bf16), and for inference at bf16 or
+ * int8 releases the fp32 copies of the frozen matrices (the model then cannot be saved, merged
+ * or trained; load it again for that). fp32 inference and training keep them. */
+lorat_status model_prepare(lorat_model *m, lorat_precision precision, compute_use use,
+                           lorat_error *err);
+/* Points the matrix handles at the parameter views (fp32, nothing packed); after the layout
+ * changes (creation, LoRA merge). */
+void model_bind_linears(lorat_model *m);
+/* Frees the backend's copies of the matrices. */
+void model_unpack(lorat_model *m);
+/* After the optimiser changed the trainable tensors (full: all tensors): the backend's copies
+ * are made again from the fp32 values. No-op for fp32. */
+void model_weights_changed(lorat_model *m, int all);
+/* Bytes the weights take as the backend holds them (fp32 views still held included). */
+size_t model_weight_bytes(const lorat_model *m);
 
 /* Builds the parameter layout for cfg (LoRA tensors present iff cfg->lora_rank > 0 and not merged)
  * and allocates both blocks, zeroed. */
@@ -103,21 +135,69 @@ void model_count(const model_config *cfg, model_counts *c);
 
 /* ---- forward ------------------------------------------------------------------------------ */
 
+/* Where the forward pass writes one block's activations (M = B·N rows). Training keeps each
+ * block's own; inference points every block at the same few buffers (a pointer that equals
+ * another means "in place": res_mid == res_in, act == hpre, ...). */
+typedef struct block_acts {
+    float *res_in;        /* (M,D) stream entering the block (LN1 input) */
+    float *ln1;           /* (M,D) */
+    float *mean1, *rstd1; /* (M), or NULL: not kept */
+    float *u_qkv[3];      /* (M,r) ln1·Aᵀ of the q, k, v LoRA */
+    float *qkv;           /* (M,3D) after bias */
+    float *att;           /* (M,D) attention output (proj input) */
+    float *u_proj;        /* (M,r) */
+    float *y1;            /* (M,D) proj output before bias */
+    float *res_mid;       /* (M,D) stream after the attention residual (LN2 input) */
+    float *ln2;           /* (M,D) */
+    float *mean2, *rstd2; /* (M), or NULL */
+    float *u_fc1;         /* (M,r) */
+    float *hpre;          /* (M,H or 2H) fc1 output with bias (activation input) */
+    float *act;           /* (M,H) GELU/SwiGLU output (fc2 input) */
+    float *u_fc2;         /* (M,r) */
+    float *y2;            /* (M,D) fc2 output before bias */
+    float *res_out;       /* (M,D) stream leaving the block (the next block's res_in) */
+} block_acts;
+
+/* Every buffer of one forward pass. */
+typedef struct forward_acts {
+    float *patches;        /* (M,3·p·p) im2col of every template and search image */
+    block_acts *blocks;    /* depth */
+    float *normed;         /* (M,D) final LayerNorm output */
+    float *nmean, *nrstd;  /* (M), or NULL */
+    float *head_in;        /* (Mx,D) search tokens of normed */
+    float *head_pre[2][2]; /* [branch][layer] (Mx,D) linear output with bias */
+    float *head_act[2][2]; /* [branch][layer] (Mx,D) after GELU (== head_pre: in place) */
+    float *reg_sig;        /* (Mx,4) sigmoid of the reg branch */
+} forward_acts;
+
+typedef struct forward_probe forward_probe;
+
+/* The one forward pass, for inference and training alike: z, x, z_mask as model_forward;
+ * writes score (B,Hx,Wx) and boxes (B,Hx,Wx,4). */
+void model_forward_acts(const lorat_model *m, compute_ctx *ctx, const forward_acts *a,
+                        const float *z, const float *x, const uint8_t *z_mask, int B, float *score,
+                        float *boxes, forward_probe *probe);
+
+/* The compute plan of a workspace for batch B at the current thread count. */
+compute_plan model_compute_plan(const lorat_model *m, int B, compute_use use);
+
 typedef struct model_workspace model_workspace;
 
-/* Plans and allocates the activations for batch B (once; reused for every call). */
+/* Plans and allocates the activations for batch B (once; reused for every call), and the
+ * compute context, which runs with the thread count current at this call. */
 lorat_status model_workspace_create(const lorat_model *m, int B, model_workspace **out,
                                     lorat_error *err);
 void model_workspace_free(model_workspace *ws);
+int model_workspace_threads(const model_workspace *ws);
 
 /* Called with each token tensor (B,N,D) if given: "tokens_embed", "tokens_block<i>",
  * "tokens_norm". Also time per stage when timing is on. */
-typedef struct forward_probe {
+struct forward_probe {
     void (*on_tokens)(void *ctx, const char *name, const float *tokens, int B, int N, int D);
     void *ctx;
     double seconds[8]; /* accumulated: patch+embed, attention part, ffn part, head, ... */
     int timing;
-} forward_probe;
+};
 enum { STAGE_EMBED, STAGE_NORM_QKV, STAGE_ATTENTION, STAGE_PROJ, STAGE_FFN, STAGE_HEAD, STAGE_COUNT };
 extern const char *const forward_stage_names[STAGE_COUNT];
 

@@ -140,12 +140,15 @@ lorat_status model_create(const model_config *cfg, lorat_model **out, lorat_erro
         lorat_model_free(m);
         return st ? st : err_set(err, LORAT_STATUS_NO_MEMORY, "cannot allocate the model");
     }
+    model_bind_linears(m);
     *out = m;
     return LORAT_STATUS_OK;
 }
 
 void lorat_model_free(lorat_model *m) {
     if (!m) return;
+    model_unpack(m);
+    if (m->be && m->be != compute_fp32()) compute_backend_free(m->be);
     free(m->frozen);
     free(m->trainable);
     free(m->params);
@@ -154,6 +157,10 @@ void lorat_model_free(lorat_model *m) {
 }
 
 lorat_status model_clone(const lorat_model *src, lorat_model **out, lorat_error *err) {
+    if (src->f32_released)
+        return err_set(err, LORAT_STATUS_BAD_INPUT,
+                       "a model prepared for %s inference holds no fp32 weights to copy",
+                       compute_precision_name(src->be->precision));
     lorat_status st = model_create(&src->cfg, out, err);
     if (st) return st;
     /* Same configuration, same layout: the blocks copy as they are. */
@@ -198,6 +205,10 @@ lorat_status model_set_param(lorat_model *m, const param_desc *p, const tensor_i
 lorat_status model_merge_lora(lorat_model *m, lorat_error *err) {
     const model_config *c = &m->cfg;
     if (c->lora_rank <= 0 || c->lora_merged) return LORAT_STATUS_OK;
+    if (m->be != compute_fp32())
+        return err_set(err, LORAT_STATUS_INTERNAL,
+                       "LoRA is merged before the model is prepared for %s, not after",
+                       compute_precision_name(m->be->precision));
     const float s = config_lora_scaling(c);
     const int D = c->dim, H = c->ffn_hidden, r = c->lora_rank;
     const int fc1_out = c->swiglu ? 2 * H : H;
@@ -238,6 +249,7 @@ lorat_status model_merge_lora(lorat_model *m, lorat_error *err) {
     }
     free(old);
     free(old_trainable);
+    model_bind_linears(m);
     return LORAT_STATUS_OK;
 }
 
