@@ -15,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "core/rng.h"
+#include "kernels/compute.h"
 #include "kernels/kernels.h"
 #include "model/backward.h"
 #include "model/model.h"
@@ -22,10 +23,12 @@
 #include "train/optim.h"
 
 static const char *usage =
-    "lorat bench [--variant B-224 | --model M.safetensors] [--threads N] [--iters N] [--batch B]\n"
-    "            [--unmerged] [--json]\n"
-    "lorat bench --train [--full] [--recompute] [--variant B-224 | --model M] [--rank R] [--threads N] [--iters N]\n"
-    "            [--batch B] [--json]\n"
+    "lorat bench [--variant B-224 | --model M.safetensors] [--precision P] [--threads N] [--iters N]\n"
+    "            [--batch B] [--unmerged] [--json]\n"
+    "lorat bench --train [--full] [--recompute] [--variant B-224 | --model M] [--precision fp32|bf16]\n"
+    "            [--rank R] [--threads N] [--iters N] [--batch B] [--json]\n"
+    CLI_PRECISION_USAGE
+    "              the GEMM peak is that precision's, measured in the same run\n"
     "  --unmerged  run LoRA beside the frozen weights (r = 64) instead of merged\n"
     "  --train     time one training step (forward, loss, backward, clipping, AdamW) of LoRA\n"
     "              fine-tuning (r = alpha = --rank, default 64), or of full fine-tuning with --full;\n"
@@ -34,34 +37,6 @@ static const char *usage =
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
-}
-
-/* Best GFLOP/s of a square SGEMM of side n over a few runs (the first one warms up). */
-static double sgemm_peak(int n) {
-    float *a = aligned_alloc(64, sizeof(float) * n * n), *b = aligned_alloc(64, sizeof(float) * n * n),
-          *c = aligned_alloc(64, sizeof(float) * n * n);
-    if (!a || !b || !c) {
-        free(a);
-        free(b);
-        free(c);
-        return 0;
-    }
-    for (size_t i = 0; i < (size_t)n * n; i++) {
-        a[i] = (float)((i * 7) % 13) * 0.01f;
-        b[i] = (float)((i * 5) % 11) * 0.01f;
-    }
-    double best = 0;
-    for (int rep = 0; rep < 4; rep++) {
-        double t0 = omp_get_wtime();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
-        double dt = omp_get_wtime() - t0;
-        double gf = 2.0 * n * n * (double)n / dt / 1e9;
-        if (rep > 0 && gf > best) best = gf;
-    }
-    free(a);
-    free(b);
-    free(c);
-    return best;
 }
 
 static void fill_random(lorat_model *m) {
@@ -83,7 +58,7 @@ static double peak_rss_mb(void) {
 
 /* --train: one training step, timed, on random data. */
 static int bench_train(const char *variant, const char *model_path, int full, int recompute, int rank, int B,
-                       int iters, int json) {
+                       int iters, int json, lorat_precision prec) {
     lorat_error err = {0};
     model_config cfg;
     if (model_path) { /* the sizes of a model file (e.g. lorat init's), fresh LoRA beside them */
@@ -105,6 +80,10 @@ static int bench_train(const char *variant, const char *model_path, int full, in
     adamw *opt = NULL;
     if (model_create(&cfg, &m, &err)) return cli_fail("bench", &err);
     fill_random(m);
+    if (model_prepare(m, prec, COMPUTE_TRAINING, &err)) {
+        lorat_model_free(m);
+        return cli_fail("bench", &err);
+    }
     adamw_config ac;
     adamw_config_default(&ac);
     if (model_grads_create(m, full, &g, &err) || train_workspace_create(m, B, full, recompute, &ws, &err) ||
@@ -136,26 +115,30 @@ static int bench_train(const char *variant, const char *model_path, int full, in
         model_backward(m, ws, g, dscore, dboxes, mask);
         grads_clip(segs, n_segs, 1.0);
         adamw_step(opt, 1e-4);
+        model_weights_changed(m, full);
         times[it] = omp_get_wtime() - t0;
     }
     double rss = peak_rss_mb(); /* before the SGEMM measurement allocates its matrices */
-    double planned = ((m->n_frozen + m->n_trainable) + g->n_trainable + g->n_frozen + 2.0 * opt->n_moments + ws->floats) * 4.0 / 1048576.0;
+    double planned = (model_weight_bytes(m) + 4.0 * (g->n_trainable + g->n_frozen + 2.0 * opt->n_moments + ws->floats)) / 1048576.0;
     qsort(times + 1, iters, sizeof(double), cmp_double);
     double step = times[1 + iters / 2];
     double gflops = model_train_flops(&cfg, B, full) / step / 1e9;
-    double peak = sgemm_peak(2048);
+    double peak = compute_gemm_peak(m->be, 2048);
     int threads = kernels_get_threads();
+    const char *pn = compute_precision_name(prec);
     if (json)
-        printf("{\"variant\": \"%s\", \"mode\": \"%s\", \"batch\": %d, \"threads\": %d, \"seconds_per_step\": %.6f, "
-               "\"samples_per_s\": %.3f, \"gflops\": %.2f, \"sgemm_peak_gflops\": %.2f, \"share_of_peak\": %.4f, "
+        printf("{\"variant\": \"%s\", \"mode\": \"%s\", \"precision\": \"%s\", \"native\": %d, \"batch\": %d, "
+               "\"threads\": %d, \"seconds_per_step\": %.6f, "
+               "\"samples_per_s\": %.3f, \"gflops\": %.2f, \"gemm_peak_gflops\": %.2f, \"share_of_peak\": %.4f, "
                "\"peak_rss_mb\": %.1f, \"planned_mb\": %.1f, \"trainable_params\": %zu, \"recompute\": %d}\n",
-               cfg.variant, full ? "full" : "lora", B, threads, step, B / step, gflops, peak, peak > 0 ? gflops / peak : 0,
-               rss, planned, full ? m->n_frozen + m->n_trainable : m->n_trainable, recompute);
+               cfg.variant, full ? "full" : "lora", pn, m->be->native, B, threads, step, B / step, gflops, peak,
+               peak > 0 ? gflops / peak : 0, rss, planned, full ? m->n_frozen + m->n_trainable : m->n_trainable,
+               recompute);
     else
-        printf("%s %s%s training step, batch %d, %d threads: %.3f s/step (%.2f samples/s), %.1f GFLOP/s = %.1f%% of "
-               "the SGEMM peak (%.1f GFLOP/s, same run); peak memory %.1f MB (planned %.1f MB)\n",
-               cfg.variant, full ? "full fine-tuning" : "LoRA", recompute ? " (recompute)" : "", B, threads, step, B / step, gflops,
-               peak > 0 ? 100 * gflops / peak : 0, peak, rss, planned);
+        printf("%s %s%s training step, %s (%s), batch %d, %d threads: %.3f s/step (%.2f samples/s), %.1f GFLOP/s = "
+               "%.1f%% of the %s GEMM peak (%.1f GFLOP/s, same run); peak memory %.1f MB (planned %.1f MB)\n",
+               cfg.variant, full ? "full fine-tuning" : "LoRA", recompute ? " (recompute)" : "", pn, m->be->isa, B,
+               threads, step, B / step, gflops, peak > 0 ? 100 * gflops / peak : 0, pn, peak, rss, planned);
     free(times), free(z), free(x), free(gt), free(dscore), free(dboxes), free(mask);
     adamw_free(opt), free(segs), train_workspace_free(ws), model_grads_free(g), lorat_model_free(m);
     return 0;
@@ -163,11 +146,13 @@ static int bench_train(const char *variant, const char *model_path, int full, in
 
 int cli_bench(int argc, char **argv) {
     const char *variant = "B-224", *model_path = NULL, *threads_s = NULL, *iters_s = NULL, *batch_s = NULL, *rank_s = NULL;
+    const char *precision_s = NULL;
     int json = 0, unmerged = 0, train = 0, full = 0, recompute = 0;
     for (int i = 0; i < argc; i++) {
         if (cli_opt(argc, argv, &i, "--variant", &variant) || cli_opt(argc, argv, &i, "--model", &model_path) ||
             cli_opt(argc, argv, &i, "--threads", &threads_s) || cli_opt(argc, argv, &i, "--iters", &iters_s) ||
-            cli_opt(argc, argv, &i, "--batch", &batch_s) || cli_opt(argc, argv, &i, "--rank", &rank_s))
+            cli_opt(argc, argv, &i, "--batch", &batch_s) || cli_opt(argc, argv, &i, "--rank", &rank_s) ||
+            cli_opt(argc, argv, &i, "--precision", &precision_s))
             continue;
         if (cli_flag(argv, i, "--json")) json = 1;
         else if (cli_flag(argv, i, "--unmerged")) unmerged = 1;
@@ -182,9 +167,12 @@ int cli_bench(int argc, char **argv) {
         (batch_s && !cli_parse_int(batch_s, &B)) || (rank_s && !cli_parse_int(rank_s, &rank)) || iters < 1 ||
         B < 1 || rank < 1)
         return cli_usage_error("bench", usage, "--threads, --iters, --batch and --rank take positive numbers");
+    lorat_precision prec;
+    if (!cli_parse_precision(precision_s, &prec))
+        return cli_usage_error("bench", usage, "--precision '%s' is not fp32, bf16 or int8", precision_s);
     kernels_set_threads(threads);
     threads = kernels_get_threads();
-    if (train) return bench_train(variant, model_path, full, recompute, rank, B, iters, json);
+    if (train) return bench_train(variant, model_path, full, recompute, rank, B, iters, json, prec);
 
     lorat_error err = {0};
     lorat_model *m = NULL;
@@ -196,6 +184,10 @@ int cli_bench(int argc, char **argv) {
         cfg.lora_merged = !unmerged;
         if (model_create(&cfg, &m, &err)) return cli_fail("bench", &err);
         fill_random(m);
+    }
+    if (model_prepare(m, prec, COMPUTE_INFERENCE, &err)) {
+        lorat_model_free(m);
+        return cli_fail("bench", &err);
     }
     const model_config *c = &m->cfg;
     model_workspace *ws = NULL;
@@ -213,7 +205,8 @@ int cli_bench(int argc, char **argv) {
     for (size_t i = 0; i < nz; i++) z[i] = rng_normal(&r);
     for (size_t i = 0; i < nx; i++) x[i] = rng_normal(&r);
 
-    double peak = sgemm_peak(2048);
+    double peak = compute_gemm_peak(m->be, 2048);
+    const char *pn = compute_precision_name(prec);
     forward_probe probe = {.timing = 1};
     model_forward(m, ws, z, x, mask, B, score, boxes, NULL); /* warm-up */
     double *times = malloc(sizeof(double) * iters);
@@ -233,17 +226,23 @@ int cli_bench(int argc, char **argv) {
     for (int s = 0; s < STAGE_COUNT; s++) stage_total += probe.seconds[s];
 
     if (json) {
-        printf("{\"variant\": \"%s\", \"threads\": %d, \"batch\": %d, \"lora\": \"%s\", \"seconds_per_frame\": %.6f, "
-               "\"fps\": %.3f, \"gflops\": %.2f, \"sgemm_peak_gflops\": %.2f, \"share_of_peak\": %.4f, \"stages\": {",
-               c->variant, threads, B, c->lora_merged || !c->lora_rank ? "merged" : "unmerged", per_frame,
-               1.0 / per_frame, gflops, peak, peak > 0 ? gflops / peak : 0.0);
+        printf("{\"variant\": \"%s\", \"precision\": \"%s\", \"native\": %d, \"products\": \"%s\", "
+               "\"threads\": %d, \"batch\": %d, \"lora\": \"%s\", \"seconds_per_frame\": %.6f, "
+               "\"fps\": %.3f, \"gflops\": %.2f, \"gemm_peak_gflops\": %.2f, \"share_of_peak\": %.4f, "
+               "\"weight_mb\": %.1f, \"stages\": {",
+               c->variant, pn, m->be->native, m->be->isa, threads, B,
+               c->lora_merged || !c->lora_rank ? "merged" : "unmerged", per_frame, 1.0 / per_frame, gflops, peak,
+               peak > 0 ? gflops / peak : 0.0, model_weight_bytes(m) / 1048576.0);
         for (int s = 0; s < STAGE_COUNT; s++)
             printf("%s\"%s\": %.6f", s ? ", " : "", forward_stage_names[s], probe.seconds[s] / iters / B);
         printf("}}\n");
     } else {
-        printf("%s, batch %d, %d threads, LoRA %s: %.4f s/frame (%.2f fps), %.1f GFLOP/s\n", c->variant, B,
-               threads, c->lora_merged || !c->lora_rank ? "merged" : "unmerged", per_frame, 1.0 / per_frame, gflops);
-        printf("SGEMM peak in this run (2048^3, %d threads): %.1f GFLOP/s -> forward at %.1f%% of peak\n",
+        printf("%s, %s, batch %d, %d threads, LoRA %s: %.4f s/frame (%.2f fps), %.1f GFLOP/s\n", c->variant, pn,
+               B, threads, c->lora_merged || !c->lora_rank ? "merged" : "unmerged", per_frame, 1.0 / per_frame,
+               gflops);
+        printf("products: %s%s; weights %.1f MB\n", m->be->isa, m->be->native ? "" : " (EMULATED)",
+               model_weight_bytes(m) / 1048576.0);
+        printf("%s GEMM peak in this run (2048^3, %d threads): %.1f GFLOP/s -> forward at %.1f%% of peak\n", pn,
                threads, peak, peak > 0 ? 100.0 * gflops / peak : 0.0);
         printf("per stage (mean of %d runs):\n", iters);
         for (int s = 0; s < STAGE_COUNT; s++)

@@ -30,6 +30,13 @@ int cli_opt(int argc, char **argv, int *i, const char *name, const char **value)
 int cli_flag(char **argv, int i, const char *name);
 int cli_parse_int(const char *s, int *out);
 int cli_parse_double(const char *s, double *out); /* the whole string a number, else 0 */
+/* --precision fp32|bf16|int8 (NULL: fp32): 1 when s names one, else 0. */
+int cli_parse_precision(const char *s, lorat_precision *p);
+#define CLI_PRECISION_USAGE \
+    "  --precision P  fp32 (default, exact), bf16 (bf16 products, fp32 accumulation; emulated on\n" \
+    "              a CPU without AVX512_BF16) or int8 (int8 linears, dynamic per-token scales)\n"
+/* Prepares a loaded model for inference at p; prints what the products run on unless quiet. */
+int cli_set_precision(const char *cmd, lorat_model *m, lorat_precision p, int quiet);
 
 /* --size-update A, --size-gate C, --box-average R, --window-influence W: the tracking defaults a
  * model file records, replaced for one run (lorat track, lorat eval --model), e.g. to tune them on a

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "kernels/compute.h"
+#include "model/model.h"
 
 int cli_fail(const char *cmd, const lorat_error *err) {
     fprintf(stderr, "lorat %s: %s\n", cmd, err->message);
@@ -49,6 +51,22 @@ int cli_parse_double(const char *s, double *out) {
     if (end == s || *end) return 0;
     *out = v;
     return 1;
+}
+
+int cli_parse_precision(const char *s, lorat_precision *p) {
+    if (!s) {
+        *p = LORAT_PRECISION_FP32;
+        return 1;
+    }
+    return compute_precision_parse(s, p) == 0;
+}
+
+int cli_set_precision(const char *cmd, lorat_model *m, lorat_precision p, int quiet) {
+    lorat_error err = {0};
+    if (p == LORAT_PRECISION_FP32) return 0;
+    if (lorat_model_set_precision(m, p, &err)) return cli_fail(cmd, &err);
+    if (!quiet) fprintf(stderr, "lorat %s: %s products: %s\n", cmd, compute_precision_name(p), m->be->isa);
+    return 0;
 }
 
 int cli_tracking_opt(int argc, char **argv, int *i, cli_tracking *t) {

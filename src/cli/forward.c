@@ -22,7 +22,7 @@
 static const char *usage =
     "lorat forward --model M.safetensors --inputs in.safetensors --out out.safetensors\n"
     "              [--intermediates] [--grad [--full] [--steps N [--lr X] [--weight-decay W]\n"
-    "              [--clip C]]] [--threads N]\n"
+    "              [--clip C]]] [--precision P] [--threads N]\n"
     "  --intermediates  also write tokens_embed, tokens_block<i>, tokens_norm (B,N,D)\n"
     "  --grad           also read gt_boxes (B,4) (normalised xyxy in the search crop) and write\n"
     "                   loss, loss_cls, loss_reg, cls_target and grad.<name> of every trainable\n"
@@ -31,7 +31,9 @@ static const char *usage =
     "  --steps N        with --grad: then N AdamW steps on the same batch (official parameter\n"
     "                   groups, constant lr X (1e-4), weight decay W (0.1), gradient norm clipped\n"
     "                   at C (1.0)); also writes losses, losses_cls, losses_reg (N) before each\n"
-    "                   step's update, and param.<name> of every trained tensor after the last";
+    "                   step's update, and param.<name> of every trained tensor after the last\n"
+    CLI_PRECISION_USAGE
+    "                   (with --grad: fp32 or bf16; bf16 keeps fp32 master weights)";
 
 typedef struct captured {
     tensor_info t[128];
@@ -198,13 +200,14 @@ static lorat_status grad_steps(grad_run *gr, lorat_model *m, const fixed_steps_c
 
 int cli_forward(int argc, char **argv) {
     const char *model_path = NULL, *inputs = NULL, *output = NULL, *threads_s = NULL;
-    const char *steps_s = NULL, *lr_s = NULL, *wd_s = NULL, *clip_s = NULL;
+    const char *steps_s = NULL, *lr_s = NULL, *wd_s = NULL, *clip_s = NULL, *precision_s = NULL;
     int want_intermediates = 0, want_grad = 0, full = 0;
     for (int i = 0; i < argc; i++) {
         if (cli_opt(argc, argv, &i, "--model", &model_path) || cli_opt(argc, argv, &i, "--inputs", &inputs) ||
             cli_opt(argc, argv, &i, "--out", &output) || cli_opt(argc, argv, &i, "--threads", &threads_s) ||
             cli_opt(argc, argv, &i, "--steps", &steps_s) || cli_opt(argc, argv, &i, "--lr", &lr_s) ||
-            cli_opt(argc, argv, &i, "--weight-decay", &wd_s) || cli_opt(argc, argv, &i, "--clip", &clip_s))
+            cli_opt(argc, argv, &i, "--weight-decay", &wd_s) || cli_opt(argc, argv, &i, "--clip", &clip_s) ||
+            cli_opt(argc, argv, &i, "--precision", &precision_s))
             continue;
         if (cli_flag(argv, i, "--intermediates")) {
             want_intermediates = 1;
@@ -237,6 +240,9 @@ int cli_forward(int argc, char **argv) {
     int threads = 0;
     if (threads_s && !cli_parse_int(threads_s, &threads))
         return cli_usage_error("forward", usage, "--threads '%s' is not a number", threads_s);
+    lorat_precision prec;
+    if (!cli_parse_precision(precision_s, &prec))
+        return cli_usage_error("forward", usage, "--precision '%s' is not fp32, bf16 or int8", precision_s);
     kernels_set_threads(threads);
 
     lorat_error err = {0};
@@ -250,6 +256,12 @@ int cli_forward(int argc, char **argv) {
     tensor_info *outs = NULL;
     int rc = 1;
     if (lorat_model_load(model_path, &m, &err) || safetensors_open(inputs, &in, &err)) goto fail;
+    if (want_grad && !m->cfg.lora_merged && m->cfg.lora_rank > 0 &&
+        model_prepare(m, prec, COMPUTE_TRAINING, &err))
+        goto fail;
+    if ((!want_grad || m->cfg.lora_merged || m->cfg.lora_rank == 0) &&
+        model_prepare(m, prec, COMPUTE_INFERENCE, &err))
+        goto fail;
     const model_config *c = &m->cfg;
     const int p = c->patch;
     const tensor_info *tz = get_input(in, inputs, "z", 4,
@@ -287,6 +299,10 @@ int cli_forward(int argc, char **argv) {
     if (model_workspace_create(m, (int)B, &ws, &err)) goto fail;
     forward_probe probe = {.on_tokens = want_intermediates ? capture : NULL, .ctx = &cap};
     model_forward(m, ws, z, x, mask, (int)B, score, boxes, &probe);
+    if (model_workspace_failure(ws)) {
+        err_set(&err, LORAT_STATUS_INTERNAL, "%s", model_workspace_failure(ws));
+        goto fail;
+    }
 
     if (want_grad && grad_compute(&gr, m, in, inputs, z, x, mask, (int)B, full, score, boxes, &err)) goto fail;
     if (sc.steps > 0 && grad_steps(&gr, m, &sc, z, x, mask, (int)B, &err)) goto fail;

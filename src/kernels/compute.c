@@ -85,6 +85,16 @@ void bf16_unpack(float *dst, const uint16_t *src, size_t n) {
     for (size_t i = 0; i < n; i++) dst[i] = bf16_to_f32(src[i]);
 }
 
+void bf16_pack_serial(uint16_t *dst, const float *src, size_t n) {
+#pragma omp simd
+    for (size_t i = 0; i < n; i++) dst[i] = f32_to_bf16(src[i]);
+}
+
+void bf16_round_serial(float *dst, const float *src, size_t n) {
+#pragma omp simd
+    for (size_t i = 0; i < n; i++) dst[i] = bf16_to_f32(f32_to_bf16(src[i]));
+}
+
 float bf16_round(float x) {
     return bf16_to_f32(f32_to_bf16(x));
 }

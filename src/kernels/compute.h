@@ -161,7 +161,11 @@ double compute_gemm_peak(const compute_backend *be, int n);
 /* The dnnl backend's forced-emulation switch for tests: LORAT_BF16_EMULATE=1 in the environment
  * makes compute_backend_create(bf16) emulate even where the CPU has bf16. */
 
-/* bf16 conversions of whole arrays (core/tensor.h's rounding: nearest even, NaN stays NaN). */
+/* bf16 conversions of whole arrays (core/tensor.h's rounding: nearest even, NaN stays NaN),
+ * threaded for large n. The _serial forms run on the calling thread only (inside a parallel
+ * loop: a nested parallel region, even one that does not fork, costs more than 320 values). */
+void bf16_pack_serial(uint16_t *dst, const float *src, size_t n);
+void bf16_round_serial(float *dst, const float *src, size_t n);
 void bf16_pack(uint16_t *dst, const float *src, size_t n);
 void bf16_unpack(float *dst, const uint16_t *src, size_t n);
 /* x rounded to the nearest bf16, kept in an fp32 (what the emulated backend computes with). */

@@ -36,6 +36,8 @@
 typedef struct dnnl_state {
     dnnl_engine_t engine;
     int emulate; /* bf16 products as fp32 BLAS on bf16-rounded operands */
+    int qmax;    /* int8 weights in [-qmax, qmax]: 127 with VNNI; 63 without, where oneDNN's
+                    u8·s8 pairs (vpmaddubsw) would saturate 16 bits with full-range weights */
 } dnnl_state;
 
 /* What compute_weight.packed points to. */
@@ -116,9 +118,9 @@ static void to_op_rows(const dnnl_ctx *c, void *dst, const float *src, int lds, 
     for (int m = 0; m < rows; m++) {
         char *d = (char *)dst + (size_t)m * cols * c->esz;
         if (c->emulate)
-            bf16_round_f32((float *)d, src + (size_t)m * lds, cols);
+            bf16_round_serial((float *)d, src + (size_t)m * lds, cols);
         else
-            bf16_pack((uint16_t *)d, src + (size_t)m * lds, cols);
+            bf16_pack_serial((uint16_t *)d, src + (size_t)m * lds, cols);
     }
 }
 
@@ -145,7 +147,9 @@ static void md_init(dnnl_memory_desc_t *md, int batch, int64_t rows, int64_t col
     }
 }
 
-static mm_entry *mm_get(dnnl_ctx *c, const mm_key *k) {
+/* The entry of key k; a blocked B takes the layout wmd its weights were packed in (the same for
+ * every weight of that shape: they were packed by the same rule). */
+static mm_entry *mm_get(dnnl_ctx *c, const mm_key *k, const dnnl_memory_desc_t *wmd) {
     for (int i = 0; i < c->n_cache; i++)
         if (!memcmp(&c->cache[i].key, k, sizeof *k)) return &c->cache[i];
     if (c->n_cache == c->cap_cache) {
@@ -165,7 +169,9 @@ static mm_entry *mm_get(dnnl_ctx *c, const mm_key *k) {
     dnnl_memory_desc_t a, b, cc, bias;
     md_init(&a, k->batch, k->M, k->K, k->sa, ab);
     md_init(&cc, k->batch, k->M, k->N, k->sc, cd);
-    if (k->blockedB) {
+    if (k->blockedB && wmd) {
+        b = *wmd;
+    } else if (k->blockedB) {
         dnnl_dims_t d = {k->K, k->N};
         dnnl_memory_desc_init_by_tag(&b, 2, d, ab, dnnl_format_tag_any);
     } else {
@@ -230,20 +236,24 @@ static mm_entry *mm_get(dnnl_ctx *c, const mm_key *k) {
 }
 
 /* Emulation: the same product by OpenBLAS on fp32 operands (bf16-rounded values). */
-static void mm_blas(const mm_key *k, const float *A, const float *B, float *C, const float *bias) {
+static void mm_blas1(const mm_key *k, const float *A, const float *B, float *C, const float *bias) {
     const int ta = k->sa[2] != 1, tb = k->sb[2] != 1;
     const int lda = (int)(ta ? k->sa[2] : k->sa[1]), ldb = (int)(tb ? k->sb[2] : k->sb[1]);
     const int ldc = (int)k->sc[1];
-#pragma omp parallel for schedule(dynamic, 1) if (k->batch > 1)
-    for (int i = 0; i < k->batch; i++) {
-        float *Ci = C + i * k->sc[0];
-        cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                    (int)k->M, (int)k->N, (int)k->K, k->alpha, A + i * k->sa[0], lda,
-                    B + i * k->sb[0], ldb, k->beta ? 1.0f : 0.0f, Ci, ldc);
-        if (bias)
-            for (int64_t m = 0; m < k->M; m++)
-                for (int64_t n = 0; n < k->N; n++) Ci[m * ldc + n] += bias[n];
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                (int)k->M, (int)k->N, (int)k->K, k->alpha, A, lda, B, ldb, k->beta ? 1.0f : 0.0f, C,
+                ldc);
+    if (bias) bias_forward(C, ldc, bias, (int)k->M, (int)k->N);
+}
+
+static void mm_blas(const mm_key *k, const float *A, const float *B, float *C, const float *bias) {
+    if (k->batch == 1) { /* OpenBLAS threads it; inside a parallel loop it would not */
+        mm_blas1(k, A, B, C, bias);
+        return;
     }
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int i = 0; i < k->batch; i++)
+        mm_blas1(k, A + i * k->sa[0], B + i * k->sb[0], C + i * k->sc[0], NULL);
 }
 
 /* C = alpha·A·B (+ C) (+ bias). A, B in the context's operand type (or s8), C fp32 (or s32). */
@@ -253,7 +263,7 @@ static void mm(dnnl_ctx *c, const mm_key *k, const void *A, const void *B, void 
         mm_blas(k, A, B, C, bias);
         return;
     }
-    mm_entry *e = mm_get(c, k);
+    mm_entry *e = mm_get(c, k, pw && pw->blocked ? &pw->md : NULL);
     if (e && pw && pw->blocked && !dnnl_memory_desc_equal(&e->wmd, &pw->md)) {
         ctx_fail(c, "a packed weight's layout is not the product's", dnnl_invalid_arguments);
         e = NULL;
@@ -371,17 +381,18 @@ static void dnnl_weight_free(const compute_backend *be, compute_weight *w) {
     w->quantised = 0;
 }
 
-/* Symmetric per-row int8: q = round(W / s), s = max|W[n,:]| / 127. */
-static void quantise_rows(int8_t *q, float *scales, const float *W, int N, int K) {
+/* Symmetric per-row int8: q = round(W / s), s = max|W[n,:]| / qmax. */
+static void quantise_rows(int8_t *q, float *scales, const float *W, int N, int K, int qmax) {
+    const float qm = (float)qmax;
 #pragma omp parallel for schedule(static)
     for (int n = 0; n < N; n++) {
         const float *row = W + (size_t)n * K;
         float amax = 0.0f;
         for (int k = 0; k < K; k++) amax = fmaxf(amax, fabsf(row[k]));
-        const float s = amax > 0 ? amax / 127.0f : 1.0f, inv = 1.0f / s;
+        const float s = amax > 0 ? amax / qm : 1.0f, inv = 1.0f / s;
         for (int k = 0; k < K; k++) {
             float v = nearbyintf(row[k] * inv);
-            q[(size_t)n * K + k] = (int8_t)(v > 127.0f ? 127.0f : v < -127.0f ? -127.0f : v);
+            q[(size_t)n * K + k] = (int8_t)(v > qm ? qm : v < -qm ? -qm : v);
         }
         scales[n] = s;
     }
@@ -396,7 +407,7 @@ static lorat_status fill_packed(const compute_backend *be, compute_weight *w, pa
     if (w->quantised) {
         int8_t *q = malloc(n ? n : 1);
         if (!q) return err_set(err, LORAT_STATUS_NO_MEMORY, "cannot quantise a weight");
-        quantise_rows(q, pw->scales, w->f32, w->N, w->K);
+        quantise_rows(q, pw->scales, w->f32, w->N, w->K, ds->qmax);
         dnnl_memory_desc_init_by_strides(&plain, 2, d, dnnl_s8, str);
         lorat_status st = reorder_into(ds->engine, &plain, q, &pw->md, pw->data, err);
         free(q);
@@ -559,10 +570,14 @@ static void quantise_tokens(int8_t *q, float *scale, const float *x, int M, int 
         int8_t *qr = q + (size_t)m * K;
         float amax = 0.0f;
 #pragma omp simd reduction(max : amax)
-        for (int k = 0; k < K; k++) amax = fmaxf(amax, fabsf(row[k]));
+        for (int k = 0; k < K; k++) {
+            const float a = fabsf(row[k]);
+            amax = a > amax ? a : amax;
+        }
         const float s = amax > 0 ? amax / 127.0f : 1.0f, inv = 1.0f / s;
+        /* round to nearest even by the 1.5·2^23 trick (|row·inv| <= 127), which vectorises */
 #pragma omp simd
-        for (int k = 0; k < K; k++) qr[k] = (int8_t)lrintf(row[k] * inv);
+        for (int k = 0; k < K; k++) qr[k] = (int8_t)(int)((row[k] * inv + 12582912.0f) - 12582912.0f);
         scale[m] = s;
     }
 }
@@ -611,6 +626,7 @@ static void softmax_to_op(const dnnl_ctx *c, void *P, float *S, size_t rows, int
     for (size_t i = 0; i < rows; i++) {
         float *row = S + i * n;
         float mx = row[0];
+#pragma omp simd reduction(max : mx)
         for (int j = 1; j < n; j++) mx = row[j] > mx ? row[j] : mx;
 #pragma omp simd
         for (int j = 0; j < n; j++) row[j] -= mx;
@@ -622,9 +638,9 @@ static void softmax_to_op(const dnnl_ctx *c, void *P, float *S, size_t rows, int
 #pragma omp simd
         for (int j = 0; j < n; j++) row[j] *= inv;
         if (c->emulate)
-            bf16_round_f32((float *)P + i * n, row, n);
+            bf16_round_serial((float *)P + i * n, row, n);
         else
-            bf16_pack((uint16_t *)P + i * n, row, n);
+            bf16_pack_serial((uint16_t *)P + i * n, row, n);
     }
 }
 
@@ -862,8 +878,10 @@ lorat_status dnnl_backend_create(lorat_precision precision, const compute_backen
                            "oneDNN has no int8 product for this CPU: use --precision fp32 or bf16");
         }
         be->native = isa_vnni;
+        ds->qmax = isa_vnni ? 127 : 63;
         snprintf(be->isa, sizeof be->isa, "oneDNN %s%s; attention %s", impl8,
-                 isa_vnni ? "" : " (no VNNI)", ds->emulate ? "bf16 emulated" : "bf16");
+                 isa_vnni ? "" : " (no VNNI: 7-bit weights)",
+                 ds->emulate ? "bf16 emulated" : "bf16");
     }
     *out = be;
     return LORAT_STATUS_OK;
@@ -895,7 +913,7 @@ double dnnl_gemm_peak(const compute_backend *be, int n) {
     mm_key k = key2(n, n, n, n, 1, 0, 0, n);
     k.s8 = s8;
     k.blockedB = 1;
-    mm_entry *e = a && cc ? mm_get(c, &k) : NULL;
+    mm_entry *e = a && cc ? mm_get(c, &k, NULL) : NULL;
     double best = 0;
     if (e) {
         b = alloc0(dnnl_memory_desc_get_size(&e->wmd));

@@ -132,6 +132,10 @@ int model_workspace_threads(const model_workspace *ws) {
     return ws->ctx->plan.threads;
 }
 
+const char *model_workspace_failure(const model_workspace *ws) {
+    return ws->ctx->ops->failure(ws->ctx);
+}
+
 /* Copies the p×p patches of an image (3,h·p,w·p) into rows of 3·p·p values, in the order of a
  * Conv2d weight (channel, ky, kx), so that the patch embedding is one GEMM. */
 static void im2col(float *rows, const float *img, int gh, int gw, int p) {

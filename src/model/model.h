@@ -189,6 +189,9 @@ lorat_status model_workspace_create(const lorat_model *m, int B, model_workspace
                                     lorat_error *err);
 void model_workspace_free(model_workspace *ws);
 int model_workspace_threads(const model_workspace *ws);
+/* What went wrong in the backend since the workspace was made (its outputs are then NaN), or
+ * NULL. */
+const char *model_workspace_failure(const model_workspace *ws);
 
 /* Called with each token tensor (B,N,D) if given: "tokens_embed", "tokens_block<i>",
  * "tokens_norm". Also time per stage when timing is on. */

@@ -51,6 +51,7 @@ lorat_status fixed_steps_run(lorat_model *m, const fixed_steps_config *c, const 
             goto done;
         }
         adamw_step(opt, c->lr);
+        model_weights_changed(m, c->full);
     }
 done:
     adamw_free(opt);
