@@ -53,7 +53,10 @@ int cli_compare(int argc, char **argv) {
         else return cli_usage_error("compare", usage, "unexpected argument '%s'", argv[i]);
     }
     if (!a_path || !b_path) return cli_usage_error("compare", usage, "two files are needed");
-    double rtol = rtol_s ? atof(rtol_s) : 1e-5, atol = atol_s ? atof(atol_s) : 0.0;
+    double rtol = 1e-5, atol = 0.0;
+    if ((rtol_s && (!cli_parse_double(rtol_s, &rtol) || !(rtol >= 0))) ||
+        (atol_s && (!cli_parse_double(atol_s, &atol) || !(atol >= 0))))
+        return cli_usage_error("compare", usage, "--rtol and --atol take non-negative numbers");
     lorat_error err = {0};
     safetensors *a = NULL, *b = NULL;
     if (safetensors_open(a_path, &a, &err) || safetensors_open(b_path, &b, &err)) {
@@ -82,7 +85,13 @@ int cli_compare(int argc, char **argv) {
         }
         size_t cnt = (size_t)tensor_numel(rb);
         float *va = malloc(sizeof(float) * (cnt ? cnt : 1)), *vb = malloc(sizeof(float) * (cnt ? cnt : 1));
-        if (!va || !vb) { free(va); free(vb); continue; }
+        if (!va || !vb) {
+            printf("FAIL    %s: cannot allocate %zu values to compare\n", rb->name, cnt);
+            failures++;
+            free(va);
+            free(vb);
+            continue;
+        }
         if (dtype_is_float(ra->dtype) && dtype_is_float(rb->dtype)) {
             dtype_to_f32(va, ra->data, ra->dtype, cnt);
             dtype_to_f32(vb, rb->data, rb->dtype, cnt);
@@ -126,6 +135,24 @@ int cli_compare(int argc, char **argv) {
         }
         free(va);
         free(vb);
+    }
+    /* A name asked for that the reference lacks, or nothing compared at all, is a failure: a
+     * comparison that compared nothing proves nothing. */
+    for (const char *p = only; p && *p;) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        char name[256];
+        snprintf(name, sizeof name, "%.*s", (int)(len < 255 ? len : 255), p);
+        if (len && !safetensors_find(b, name)) {
+            printf("MISSING %s: asked for by --only but not in %s\n", name, b_path);
+            failures++;
+        }
+        p = e ? e + 1 : p + len;
+    }
+    if (compared == 0) {
+        printf("FAIL    no tensor was compared (%s has %d tensors%s)\n", b_path, n,
+               only ? " and none of --only's names" : "");
+        failures++;
     }
     printf("%d tensors compared, %d differ (rtol %g)\n", compared, failures, rtol);
     safetensors_close(a);

@@ -31,17 +31,18 @@ static const char *usage =
     "  --per-sequence  add a row per sequence to the table\n"
     "lorat eval --model M --dataset NAME --root DIR [--split ...] [--out DIR] [--jobs N]\n"
     "           [--threads N] [--runs N] [--zip FILE] [--quiet] [--protocol ...] [--json]\n"
+    "           [--precision fp32|bf16|int8]\n"
     "  runs the tracker over every sequence, writes the result files (and seconds per frame) to\n"
     "  --out (default results/<dataset>), then scores them. A sequence whose file exists is\n"
     "  skipped, so an interrupted run resumes. --jobs: sequences tracked at once, each with\n"
     "  threads/jobs threads. --runs N: repetitions (GOT-10k layout: <seq>_00N.txt; else\n"
     "  OUT/run_00N/), each scored. --zip: also pack the files as the evaluation server takes them\n"
     "  (GOT-10k, TrackingNet); test splits without public ground truth are packed, not scored.\n"
-    CLI_TRACKING_USAGE;
+    CLI_TRACKING_USAGE CLI_PRECISION_USAGE;
 
 typedef struct eval_args {
     const char *results, *dataset, *root, *split, *protocol, *model;
-    const char *out, *jobs, *threads, *runs, *zip;
+    const char *out, *jobs, *threads, *runs, *zip, *precision;
     int json, per_sequence, quiet;
     cli_tracking tracking;
 } eval_args;
@@ -109,7 +110,11 @@ static int run_and_score(const eval_args *a) {
         dataset_free(&ds);
         return cli_fail("eval", &err);
     }
+    lorat_precision prec = LORAT_PRECISION_FP32;
     int urc = cli_tracking_apply(&a->tracking, &model->cfg, "eval", usage);
+    if (!urc && !cli_parse_precision(a->precision, &prec))
+        urc = cli_usage_error("eval", usage, "--precision '%s' is not fp32, bf16 or int8", a->precision);
+    if (!urc) urc = cli_set_precision("eval", model, prec, a->quiet);
     if (urc) {
         lorat_model_free(model);
         dataset_free(&ds);
@@ -165,6 +170,7 @@ int cli_eval(int argc, char **argv) {
             cli_opt(argc, argv, &i, "--protocol", &a.protocol) ||
             cli_opt(argc, argv, &i, "--model", &a.model) || cli_opt(argc, argv, &i, "--out", &a.out) ||
             cli_opt(argc, argv, &i, "--jobs", &a.jobs) || cli_opt(argc, argv, &i, "--threads", &a.threads) ||
+            cli_opt(argc, argv, &i, "--precision", &a.precision) ||
             cli_opt(argc, argv, &i, "--runs", &a.runs) || cli_opt(argc, argv, &i, "--zip", &a.zip))
             continue;
         if (cli_flag(argv, i, "--quiet")) {

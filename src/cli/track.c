@@ -26,13 +26,13 @@ static const char *usage =
     "lorat track --model M.safetensors (--video FILE | --frames DIR | --sequence DIR)\n"
     "            [--init x,y,w,h] [--out boxes.txt] [--render OUT.mp4|OUT.avi|OUT.mkv|DIR]\n"
     "            [--threads N] [--profile] [--quiet] [--size-update A] [--size-gate C]\n"
-    "            [--box-average R] [--window-influence W]\n"
+    "            [--box-average R] [--window-influence W] [--precision fp32|bf16|int8]\n"
     "  --sequence  a benchmark sequence folder (GOT-10k / lorat synth, LaSOT img/, TNL2K imgs/);\n"
     "              its first ground-truth box is the default --init (LaSOT's 1-based boxes get -1)\n"
     "  --out       one x,y,w,h line per frame, the first being the init box\n"
     "  --render    frames with the box, confidence and frame number: a video, or JPEGs in DIR\n"
     "  --profile   time per frame of decoding, cropping, the network and post-processing\n"
-    CLI_TRACKING_USAGE;
+    CLI_TRACKING_USAGE CLI_PRECISION_USAGE;
 
 /* Frames from a video or from a list of image files. */
 typedef struct frame_source {
@@ -112,14 +112,15 @@ static void annotate(image *img, const lorat_box *b, int frame, float conf, int 
 
 int cli_track(int argc, char **argv) {
     const char *model_path = NULL, *video = NULL, *frames = NULL, *sequence = NULL, *init_s = NULL;
-    const char *out_path = NULL, *render = NULL, *threads_s = NULL;
+    const char *out_path = NULL, *render = NULL, *threads_s = NULL, *precision_s = NULL;
     int profile = 0, quiet = 0;
     cli_tracking tracking = {0};
     for (int i = 0; i < argc; i++) {
         if (cli_tracking_opt(argc, argv, &i, &tracking) || cli_opt(argc, argv, &i, "--model", &model_path) || cli_opt(argc, argv, &i, "--video", &video) ||
             cli_opt(argc, argv, &i, "--frames", &frames) || cli_opt(argc, argv, &i, "--sequence", &sequence) ||
             cli_opt(argc, argv, &i, "--init", &init_s) || cli_opt(argc, argv, &i, "--out", &out_path) ||
-            cli_opt(argc, argv, &i, "--render", &render) || cli_opt(argc, argv, &i, "--threads", &threads_s))
+            cli_opt(argc, argv, &i, "--render", &render) || cli_opt(argc, argv, &i, "--threads", &threads_s) ||
+            cli_opt(argc, argv, &i, "--precision", &precision_s))
             continue;
         if (cli_flag(argv, i, "--profile")) profile = 1;
         else if (cli_flag(argv, i, "--quiet")) quiet = 1;
@@ -132,6 +133,9 @@ int cli_track(int argc, char **argv) {
     int threads = 0;
     if (threads_s && (!cli_parse_int(threads_s, &threads) || threads < 1))
         return cli_usage_error("track", usage, "--threads '%s' is not a positive number", threads_s);
+    lorat_precision prec;
+    if (!cli_parse_precision(precision_s, &prec))
+        return cli_usage_error("track", usage, "--precision '%s' is not fp32, bf16 or int8", precision_s);
     kernels_set_threads(threads);
 
     lorat_box init = {0, 0, 0, 0};
@@ -185,6 +189,7 @@ int cli_track(int argc, char **argv) {
     }
     if (lorat_model_load(model_path, &model, &err)) goto done;
     if ((rc = cli_tracking_apply(&tracking, &model->cfg, "track", usage))) goto cleanup;
+    if ((rc = cli_set_precision("track", model, prec, quiet))) goto cleanup;
     rc = 1;
     if (lorat_tracker_create(model, NULL, &tracker, &err)) goto done;
 

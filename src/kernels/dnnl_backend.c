@@ -236,9 +236,22 @@ static mm_entry *mm_get(dnnl_ctx *c, const mm_key *k, const dnnl_memory_desc_t *
 }
 
 /* Emulation: the same product by OpenBLAS on fp32 operands (bf16-rounded values). */
+/* A (rows, cols) with strides (row, col) as CBLAS sees it: not transposed when columns are
+ * contiguous (a single row counts as such, whatever its row stride says), else transposed. */
+static void blas_layout(int64_t rows, int64_t cols, int64_t rs, int64_t cs, int *trans, int *ld) {
+    if (cs == 1 && (rs >= cols || rows == 1)) {
+        *trans = 0;
+        *ld = (int)(rows == 1 ? (rs > cols ? rs : cols) : rs);
+    } else {
+        *trans = 1;
+        *ld = (int)(cols == 1 ? (cs > rows ? cs : rows) : cs);
+    }
+}
+
 static void mm_blas1(const mm_key *k, const float *A, const float *B, float *C, const float *bias) {
-    const int ta = k->sa[2] != 1, tb = k->sb[2] != 1;
-    const int lda = (int)(ta ? k->sa[2] : k->sa[1]), ldb = (int)(tb ? k->sb[2] : k->sb[1]);
+    int ta, tb, lda, ldb;
+    blas_layout(k->M, k->K, k->sa[1], k->sa[2], &ta, &lda);
+    blas_layout(k->K, k->N, k->sb[1], k->sb[2], &tb, &ldb);
     const int ldc = (int)k->sc[1];
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
                 (int)k->M, (int)k->N, (int)k->K, k->alpha, A, lda, B, ldb, k->beta ? 1.0f : 0.0f, C,

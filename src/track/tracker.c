@@ -200,6 +200,13 @@ const tracker_times *tracker_get_times(const lorat_tracker *t) {
     return &t->times;
 }
 
+void tracker_set_state(lorat_tracker *t, lorat_box box) {
+    t->box[0] = box.x;
+    t->box[1] = box.y;
+    t->box[2] = (double)box.x + box.w;
+    t->box[3] = (double)box.y + box.h;
+}
+
 lorat_status lorat_tracker_update(lorat_tracker *t, const lorat_image *img, lorat_box *box,
                                   float *confidence, lorat_error *err) {
     lorat_status st = tracker_prepare(t, img, err);
@@ -207,6 +214,8 @@ lorat_status lorat_tracker_update(lorat_tracker *t, const lorat_image *img, lora
     double t0 = omp_get_wtime();
     model_forward(t->model, t->ws, t->z, t->x, t->mask, 1, t->score, t->boxes, NULL);
     t->times.model += omp_get_wtime() - t0;
+    const char *why = model_workspace_failure(t->ws);
+    if (why) return err_set(err, LORAT_STATUS_INTERNAL, "the network failed: %s", why);
     tracker_finish(t, t->score, t->boxes, box, confidence);
     return LORAT_STATUS_OK;
 }

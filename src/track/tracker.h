@@ -23,5 +23,8 @@ const crop_params *tracker_search_params(const lorat_tracker *t);
 void tracker_finish(lorat_tracker *t, const float *score, const float *boxes, lorat_box *box,
                     float *confidence);
 const tracker_times *tracker_get_times(const lorat_tracker *t);
+/* Puts the state box (x,y,w,h) where another tracker's is: tests compare two precisions from the
+ * same state frame by frame. */
+void tracker_set_state(lorat_tracker *t, lorat_box box);
 
 #endif
