@@ -80,7 +80,8 @@ static int bench_train(const char *variant, const char *model_path, int full, in
     adamw *opt = NULL;
     if (model_create(&cfg, &m, &err)) return cli_fail("bench", &err);
     fill_random(m);
-    if (model_prepare(m, prec, COMPUTE_TRAINING, &err)) {
+    if (model_prepare(m, prec, COMPUTE_TRAINING, &err) ||
+        (!full && prec != LORAT_PRECISION_FP32 && model_release_frozen(m, &err))) {
         lorat_model_free(m);
         return cli_fail("bench", &err);
     }

@@ -18,7 +18,7 @@ static const char *usage =
     "            [--variant B-224 | --template-grid WxH --search-grid WxH [--heads N]]\n"
     "            [--full] [--resume] [--recompute] [--translation-jitter T] [--size-update A] [--size-gate C] [--box-average R] [--window-influence W] [--epochs N] [--stop-after N] [--samples-per-epoch N] [--batch B] [--accum K]\n"
     "            [--lr X] [--warmup-epochs N] [--rank R] [--alpha A] [--workers N] [--threads N]\n"
-    "            [--seed S] [--save-every N] [--keep K] [--log-every N] [--quiet]\n"
+    "            [--seed S] [--save-every N] [--keep K] [--log-every N] [--precision fp32|bf16] [--quiet]\n"
     "            [--val NAME:ROOT [--val-split S] [--val-every N]]\n"
     "  NAME: lasot, got10k, trackingnet (their train splits), coco (train2017: each object a\n"
     "        one-frame sequence), custom (the layout of lorat synth)\n"
@@ -41,6 +41,9 @@ static const char *usage =
     "              (the backbone's, 0.45 for the published variants, when not given)\n"
     "  --recompute keep fewer activations (the blocks' LayerNorm outputs and MLP activations are\n"
     "              recomputed in backward): about a third less activation memory, same gradients\n"
+    "  --precision bf16: products in bf16 with fp32 accumulation; trainable tensors, gradients and\n"
+    "              AdamW state in fp32 (master weights); LoRA mode holds the frozen weights in bf16\n"
+    "              only; the model files written are fp32 (fp32 backbone, trained tensors merged)\n"
     "  --val       track and score this dataset every --val-every epochs (default 10) and at the end,\n"
     "              with the model as it is then (paper protocol; DIR/val.jsonl, DIR/val/epoch_N/)\n"
     "  defaults: the paper's recipe (170 epochs of 131072 samples, lr 1e-4, warmup 2 epochs,\n"
@@ -60,6 +63,76 @@ static int is_lorat_model(const char *path) {
     int yes = f && !strcmp(f, "lorat");
     safetensors_close(st);
     return yes;
+}
+
+/* What makes the model to train, kept so that the trainer can make it again (bf16 LoRA training
+ * holds the frozen weights in bf16 only and rebuilds the fp32 model to merge into). */
+typedef struct build_args {
+    const char *backbone, *variant, *tgrid, *sgrid, *heads;
+    int full, rank;
+    double alpha;
+    uint64_t seed;
+} build_args;
+
+/* 0 and *out, or 1 with err set, or 2 after a usage message. */
+static int build_model(const build_args *a, lorat_model **out, lorat_error *err) {
+    *out = NULL;
+    lorat_model *base = NULL, *m = NULL;
+    int rc = 1;
+    if (is_lorat_model(a->backbone)) {
+        if (lorat_model_load(a->backbone, &base, err)) goto done;
+        if (base->cfg.lora_rank > 0 && !base->cfg.lora_merged && model_merge_lora(base, err)) goto done;
+        if (a->full) {
+            m = base;
+            base = NULL;
+        } else if (model_add_lora(base, a->rank, (float)a->alpha, 0, a->seed, &m, err)) {
+            goto done;
+        }
+    } else {
+        model_config cfg;
+        memset(&cfg, 0, sizeof cfg);
+        if (a->variant) {
+            if (config_from_variant(a->variant, &cfg, err)) goto done;
+        } else {
+            if (!a->tgrid || !a->sgrid) {
+                rc = cli_usage_error("train", usage, "a .pth backbone needs --variant, or --template-grid and --search-grid");
+                goto done;
+            }
+            snprintf(cfg.variant, sizeof cfg.variant, "custom");
+            cfg.template_area_factor = 2, cfg.search_area_factor = 4, cfg.window_influence = 0.45f;
+            cfg.min_box_size = 10, cfg.layernorm_eps = 1e-6f;
+            if (a->heads) cfg.heads = atoi(a->heads);
+            if (model_infer_backbone(a->backbone, &cfg, err)) goto done;
+        }
+        if (a->tgrid && !parse_grid(a->tgrid, &cfg.template_w, &cfg.template_h)) {
+            rc = cli_usage_error("train", usage, "--template-grid '%s' is not WxH", a->tgrid);
+            goto done;
+        }
+        if (a->sgrid && !parse_grid(a->sgrid, &cfg.search_w, &cfg.search_h)) {
+            rc = cli_usage_error("train", usage, "--search-grid '%s' is not WxH", a->sgrid);
+            goto done;
+        }
+        cfg.lora_rank = a->full ? 0 : a->rank;
+        cfg.lora_alpha = (float)a->alpha;
+        cfg.lora_has_alpha = 1;
+        if (model_load_official(a->backbone, NULL, &cfg, 0, a->seed, &m, err)) goto done;
+    }
+    rc = 0;
+done:
+    lorat_model_free(base);
+    if (rc) {
+        lorat_model_free(m);
+        m = NULL;
+    }
+    *out = m;
+    return rc;
+}
+
+static lorat_status rebuild(void *ctx, lorat_model **out, lorat_error *err) {
+    if (build_model(ctx, out, err))
+        return err->message[0] ? err->status
+                               : err_set(err, LORAT_STATUS_INTERNAL, "the model could not be made again");
+    return LORAT_STATUS_OK;
 }
 
 int cli_train(int argc, char **argv) {
@@ -94,6 +167,9 @@ int cli_train(int argc, char **argv) {
         } else if (cli_opt(argc, argv, &i, "--alpha", &v)) { alpha = atof(v);
         } else if (cli_opt(argc, argv, &i, "--workers", &v)) { tc.workers = atoi(v);
         } else if (cli_opt(argc, argv, &i, "--threads", &v)) { threads = atoi(v);
+        } else if (cli_opt(argc, argv, &i, "--precision", &v)) {
+            if (!cli_parse_precision(v, &tc.precision) || tc.precision == LORAT_PRECISION_INT8)
+                return cli_usage_error("train", usage, "--precision '%s' is not fp32 or bf16", v);
         } else if (cli_opt(argc, argv, &i, "--seed", &v)) { tc.seed = strtoull(v, NULL, 10);
         } else if (cli_opt(argc, argv, &i, "--save-every", &v)) { tc.save_every = atoi(v);
         } else if (cli_opt(argc, argv, &i, "--keep", &v)) { tc.keep = atoi(v);
@@ -120,7 +196,7 @@ int cli_train(int argc, char **argv) {
     const dataset *dsp[16];
     double weights[16];
     int opened = 0, rc = 1;
-    lorat_model *m = NULL, *base = NULL;
+    lorat_model *m = NULL;
     for (int i = 0; i < n_data; i++) {
         /* NAME:ROOT[:WEIGHT] */
         char spec[4096];
@@ -172,44 +248,16 @@ int cli_train(int argc, char **argv) {
     tc.weights = weights;
     tc.sources = n_data;
 
-    if (is_lorat_model(backbone)) {
-        if (lorat_model_load(backbone, &base, &err)) goto fail;
-        if (base->cfg.lora_rank > 0 && !base->cfg.lora_merged && model_merge_lora(base, &err)) goto fail;
-        if (tc.full) {
-            m = base;
-            base = NULL;
-        } else if (model_add_lora(base, rank, (float)alpha, 0, tc.seed, &m, &err)) {
-            goto fail;
-        }
-    } else {
-        model_config cfg;
-        memset(&cfg, 0, sizeof cfg);
-        if (variant) {
-            if (config_from_variant(variant, &cfg, &err)) goto fail;
-        } else {
-            if (!tgrid || !sgrid) {
-                rc = cli_usage_error("train", usage, "a .pth backbone needs --variant, or --template-grid and --search-grid");
-                goto done;
-            }
-            snprintf(cfg.variant, sizeof cfg.variant, "custom");
-            cfg.template_area_factor = 2, cfg.search_area_factor = 4, cfg.window_influence = 0.45f;
-            cfg.min_box_size = 10, cfg.layernorm_eps = 1e-6f;
-            if (heads_s) cfg.heads = atoi(heads_s);
-            if (model_infer_backbone(backbone, &cfg, &err)) goto fail;
-        }
-        if (tgrid && !parse_grid(tgrid, &cfg.template_w, &cfg.template_h)) {
-            rc = cli_usage_error("train", usage, "--template-grid '%s' is not WxH", tgrid);
-            goto done;
-        }
-        if (sgrid && !parse_grid(sgrid, &cfg.search_w, &cfg.search_h)) {
-            rc = cli_usage_error("train", usage, "--search-grid '%s' is not WxH", sgrid);
-            goto done;
-        }
-        cfg.lora_rank = tc.full ? 0 : rank;
-        cfg.lora_alpha = (float)alpha;
-        cfg.lora_has_alpha = 1;
-        if (model_load_official(backbone, NULL, &cfg, 0, tc.seed, &m, &err)) goto fail;
+    build_args ba = {.backbone = backbone, .variant = variant, .tgrid = tgrid, .sgrid = sgrid,
+                     .heads = heads_s, .full = tc.full, .rank = rank, .alpha = alpha, .seed = tc.seed};
+    int brc = build_model(&ba, &m, &err);
+    if (brc == 2) {
+        rc = 2;
+        goto done;
     }
+    if (brc) goto fail;
+    tc.rebuild = rebuild;
+    tc.rebuild_ctx = &ba;
     cli_tracking_apply(&tracking, &m->cfg, "train", usage); /* checked before anything was opened */
     if (trainer_run(m, &tc, &err)) goto fail;
     rc = 0;
@@ -220,6 +268,5 @@ done:
     for (int i = 0; i < opened; i++) dataset_free(&ds[i]);
     if (val_open) dataset_free(&val_ds);
     lorat_model_free(m);
-    lorat_model_free(base);
     return rc;
 }

@@ -93,6 +93,10 @@ struct lorat_model {
  * or trained; load it again for that). fp32 inference and training keep them. */
 lorat_status model_prepare(lorat_model *m, lorat_precision precision, compute_use use,
                            lorat_error *err);
+/* Rebuilds the frozen block without the matrices the backend now holds alone (the patch
+ * embedding and the blocks' linears): what bf16 LoRA training does, whose frozen weights are read
+ * only as bf16. The model can then no longer be saved, cloned or merged. */
+lorat_status model_release_frozen(lorat_model *m, lorat_error *err);
 /* Points the matrix handles at the parameter views (fp32, nothing packed); after the layout
  * changes (creation, LoRA merge). */
 void model_bind_linears(lorat_model *m);

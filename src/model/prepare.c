@@ -109,8 +109,10 @@ void model_unpack(lorat_model *m) {
     for_each_handle(m, visit_free, &v);
 }
 
-/* Rebuilds the frozen block without the matrices the backend now holds alone. */
-static lorat_status release_frozen_matrices(lorat_model *m, lorat_error *err) {
+lorat_status model_release_frozen(lorat_model *m, lorat_error *err) {
+    if (m->f32_released) return LORAT_STATUS_OK;
+    if (!m->be || m->be == compute_fp32())
+        return err_set(err, LORAT_STATUS_INTERNAL, "fp32 weights are released only once a bf16 or int8 backend holds them");
     const model_weights *w = &m->w;
     const model_config *c = &m->cfg;
     /* The released views, by pointer. */
@@ -191,7 +193,7 @@ lorat_status model_prepare(lorat_model *m, lorat_precision precision, compute_us
         return v.st;
     }
     if (precision != LORAT_PRECISION_FP32 && use == COMPUTE_INFERENCE)
-        return release_frozen_matrices(m, err);
+        return model_release_frozen(m, err);
     return LORAT_STATUS_OK;
 }
 

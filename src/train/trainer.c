@@ -46,12 +46,37 @@ void trainer_config_default(trainer_config *c) {
     c->val_every = 10;
 }
 
+/* A merged fp32 copy of the model being trained: a clone, or, when its frozen weights are held
+ * in bf16 only, the rebuilt fp32 model with the trained tensors copied in. */
+static lorat_status merged_copy(const lorat_model *m, const trainer_config *c, lorat_model **out,
+                                lorat_error *err) {
+    *out = NULL;
+    lorat_status st;
+    if (!m->f32_released) {
+        st = model_clone(m, out, err);
+    } else {
+        st = c->rebuild(c->rebuild_ctx, out, err);
+        if (!st && (*out)->n_trainable != m->n_trainable) {
+            st = err_set(err, LORAT_STATUS_INTERNAL, "the rebuilt model's layout differs from the trained one");
+        }
+        if (!st) {
+            memcpy((*out)->trainable, m->trainable, sizeof(float) * m->n_trainable);
+            (*out)->cfg = m->cfg;
+        }
+    }
+    if (!st) st = model_merge_lora(*out, err);
+    if (st) {
+        lorat_model_free(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
 /* Tracks the validation set with a merged copy of the model (the training model keeps its LoRA
  * tensors) and scores it with the paper's protocol; one line on stderr and in val.jsonl. */
 static lorat_status validate(const lorat_model *m, const trainer_config *c, int64_t epoch, lorat_error *err) {
     lorat_model *copy = NULL;
-    lorat_status st = model_clone(m, &copy, err);
-    if (!st) st = model_merge_lora(copy, err);
+    lorat_status st = merged_copy(m, c, &copy, err);
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/val/epoch_%lld", c->out_dir, (long long)epoch);
     runner_options ro = {.jobs = 1, .threads = omp_get_max_threads(), .runs = 1, .out_dir = dir, .quiet = 1};
@@ -96,7 +121,7 @@ static void print_memory_plan(const lorat_model *m, const model_grads *g, const 
                               const train_workspace *ws, const loader_config *lc, int full) {
     const double MB = 1024.0 * 1024.0;
     const model_config *c = &m->cfg;
-    double params = (m->n_frozen + m->n_trainable) * 4.0 / MB;
+    double params = model_weight_bytes(m) / MB;
     double grads = (g->n_trainable + g->n_frozen) * 4.0 / MB;
     double moments = 2.0 * opt->n_moments * 4.0 / MB;
     double acts = ws->floats * 4.0 / MB;
@@ -105,9 +130,9 @@ static void print_memory_plan(const lorat_model *m, const model_grads *g, const 
     int ring = lc->prefetch > 0 ? lc->prefetch : (lc->workers + 1 > 2 ? lc->workers + 1 : 2);
     double batches = (double)ring * lc->batch * (zp + xp) * 4.0 / MB;
     fprintf(stderr,
-            "lorat train: memory plan (%s): parameters %.1f MB (trainable %.1f MB), gradients %.1f MB, "
+            "lorat train: memory plan (%s, %s): parameters %.1f MB (trainable %.1f MB), gradients %.1f MB, "
             "AdamW moments %.1f MB, activations %.1f MB (batch %d%s), loader %.1f MB; total %.1f MB\n",
-            full ? "full fine-tuning" : "LoRA", params, (full ? m->n_frozen + m->n_trainable : m->n_trainable) * 4.0 / MB,
+            full ? "full fine-tuning" : "LoRA", compute_precision_name(m->be->precision), params, (full ? m->n_frozen + m->n_trainable : m->n_trainable) * 4.0 / MB,
             grads, moments, acts, lc->batch, ws->recompute ? ", recomputed in part" : "", batches,
             params + grads + moments + acts + batches);
 }
@@ -146,6 +171,10 @@ lorat_status trainer_run(lorat_model *m, const trainer_config *c, lorat_error *e
                      (long long)c->samples_per_epoch, c->batch, c->accum);
         goto done;
     }
+    if ((st = model_prepare(m, c->precision, COMPUTE_TRAINING, err))) goto done;
+    if (!c->full && c->precision != LORAT_PRECISION_FP32 && c->rebuild &&
+        (st = model_release_frozen(m, err)))
+        goto done;
     if ((st = model_grads_create(m, c->full, &g, err))) goto done;
     if ((st = train_workspace_create(m, c->batch, c->full, c->recompute, &ws, err))) goto done;
     if ((st = optim_segments_for_model(m, g->trainable, c->full ? g->frozen : NULL, &segs, &n_segs, err))) goto done;
@@ -181,6 +210,7 @@ lorat_status trainer_run(lorat_model *m, const trainer_config *c, lorat_error *e
             if ((st = checkpoint_read_model(path, m, c->full, err))) goto done;
             snprintf(path, sizeof path, "%s/state.safetensors", dir);
             if ((st = checkpoint_read_state(path, opt, &ts, err))) goto done;
+            model_weights_changed(m, c->full);
             start_epoch = ts.epoch;
             t = ts.iteration;
             train_state_free(&ts);
@@ -229,6 +259,7 @@ lorat_status trainer_run(lorat_model *m, const trainer_config *c, lorat_error *e
             double lr = lr_schedule_at(&sched, t);
             if (isfinite(norm) && isfinite(step_loss.total)) {
                 adamw_step(opt, lr);
+                model_weights_changed(m, c->full);
             } else if (!c->quiet) {
                 fprintf(stderr, "\nlorat train: step %lld: non-finite loss or gradient norm; the step is skipped\n",
                         (long long)t);
@@ -268,10 +299,15 @@ lorat_status trainer_run(lorat_model *m, const trainer_config *c, lorat_error *e
         }
     }
     if (!c->quiet) fprintf(stderr, "\n");
-    /* The model file track and eval load: LoRA folded in. */
-    if ((st = model_merge_lora(m, err))) goto done;
-    snprintf(path, sizeof path, "%s/model.safetensors", c->out_dir);
-    if ((st = model_save(m, path, err))) goto done;
+    /* The model file track and eval load: LoRA folded in, fp32. */
+    {
+        lorat_model *merged = NULL;
+        if ((st = merged_copy(m, c, &merged, err))) goto done;
+        snprintf(path, sizeof path, "%s/model.safetensors", c->out_dir);
+        st = model_save(merged, path, err);
+        lorat_model_free(merged);
+        if (st) goto done;
+    }
     if (!c->quiet) fprintf(stderr, "lorat train: wrote %s (%.1f s)\n", path, omp_get_wtime() - t_start);
 done:
     train_log_close(&log);

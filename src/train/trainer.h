@@ -37,6 +37,13 @@ typedef struct trainer_config {
     const dataset *val;    /* validation set (NULL: none): tracked and scored every val_every epochs */
     int val_every;
     int quiet;
+    lorat_precision precision; /* fp32, or bf16: products in bf16, master weights, gradients and
+                                  AdamW state in fp32 */
+    /* Makes the model again as it was before training (the same construction, fp32). Given, bf16
+     * LoRA training keeps its frozen weights in bf16 only, and the merged model file (and each
+     * validation) is built from this fp32 model with the trained tensors copied in. */
+    lorat_status (*rebuild)(void *ctx, lorat_model **out, lorat_error *err);
+    void *rebuild_ctx;
 } trainer_config;
 
 void trainer_config_default(trainer_config *c);
