@@ -50,6 +50,29 @@ for spec in "tiny-mlp 4x4 8x8" "tiny-swiglu 4x4 8x8" "tiny-odd 5x5 11x11"; do
     done
 done
 
+# A bf16 model file: half the size, and it loads at every precision (the bf16 bars hold at fp32
+# too: its weights are the bf16 ones).
+name=tiny-odd
+check "convert --dtype bf16" "$LORAT" convert --dinov2 "$M/$name/dinov2.pth" \
+    --checkpoint "$M/$name/lorat_trainable.safetensors" --template-grid 5x5 --search-grid 11x11 \
+    -o "$TMP/half.safetensors" --dtype bf16
+check "rewrite a model file as bf16 (convert --model)" "$LORAT" convert --model "$TMP/$name-merged.safetensors" \
+    --dtype bf16 -o "$TMP/half2.safetensors"
+check "both bf16 files hold the same tensors" "$LORAT" compare "$TMP/half.safetensors" "$TMP/half2.safetensors" \
+    --rtol 0 --quiet
+full_size=$(stat -c %s "$TMP/$name-merged.safetensors")
+half_size=$(stat -c %s "$TMP/half.safetensors")
+check "the bf16 file is about half the size ($half_size of $full_size bytes)" \
+    test $((half_size * 100 / full_size)) -le 55
+for p in fp32 bf16 int8; do
+    check "bf16 file at $p: forward" "$LORAT" forward --model "$TMP/half.safetensors" \
+        --inputs "$M/$name/inputs.safetensors" --out "$TMP/half-$p.safetensors" --precision $p
+    q=$p; [ $p = fp32 ] && q=bf16
+    compare_outputs "bf16 file at $p" "$TMP/half-$p.safetensors" "$M/$name/outputs.safetensors" $q
+done
+check_error "convert refuses another dtype" "--dtype 'f16' is not f32 or bf16" "$LORAT" convert \
+    --model "$TMP/$name-merged.safetensors" --dtype f16 -o "$TMP/x.safetensors"
+
 # bf16 training products: the gradients of the official code within 3e-2 (native and emulated)
 name=tiny-odd
 "$PYTHON" - "$REF" "$M/$name" "$TMP/$name" <<'PY'

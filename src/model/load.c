@@ -323,29 +323,52 @@ done:
     return LORAT_STATUS_OK;
 }
 
-lorat_status model_save(const lorat_model *m, const char *path, lorat_error *err) {
+lorat_status model_save_as(const lorat_model *m, const char *path, dtype dt, lorat_error *err) {
     if (m->f32_released)
         return err_set(err, LORAT_STATUS_BAD_INPUT,
                        "%s: a model prepared for %s inference holds no fp32 weights to write; "
                        "load the file again to save it", path,
                        compute_precision_name(m->be->precision));
+    if (dt != DTYPE_F32 && dt != DTYPE_BF16)
+        return err_set(err, LORAT_STATUS_UNSUPPORTED, "%s: model files are written as F32 or BF16, not %s",
+                       path, dtype_name(dt));
     tensor_info *t = calloc((size_t)m->n_params, sizeof *t);
-    if (!t) return err_set(err, LORAT_STATUS_NO_MEMORY, "cannot allocate the tensor list");
+    size_t total = 0;
+    for (int i = 0; i < m->n_params; i++) total += m->params[i].numel;
+    uint16_t *half = dt == DTYPE_BF16 ? malloc(sizeof(uint16_t) * (total ? total : 1)) : NULL;
+    if (!t || (dt == DTYPE_BF16 && !half)) {
+        free(t);
+        free(half);
+        return err_set(err, LORAT_STATUS_NO_MEMORY, "cannot allocate the tensor list");
+    }
+    size_t off = 0;
     for (int i = 0; i < m->n_params; i++) {
         const param_desc *p = &m->params[i];
         t[i].name = p->name;
-        t[i].dtype = DTYPE_F32;
+        t[i].dtype = dt;
         t[i].ndim = p->ndim;
         memcpy(t[i].shape, p->shape, sizeof p->shape);
-        t[i].data = *p->slot;
-        t[i].nbytes = p->numel * sizeof(float);
+        if (half) {
+            bf16_pack(half + off, *p->slot, p->numel);
+            t[i].data = half + off;
+            t[i].nbytes = p->numel * sizeof(uint16_t);
+            off += p->numel;
+        } else {
+            t[i].data = *p->slot;
+            t[i].nbytes = p->numel * sizeof(float);
+        }
     }
     const char *kv[2 * 40];
     char storage[2048];
     int n_meta = config_to_metadata(&m->cfg, kv, 40, storage, sizeof storage);
     lorat_status st = safetensors_write(path, t, m->n_params, kv, n_meta, err);
     free(t);
+    free(half);
     return st;
+}
+
+lorat_status model_save(const lorat_model *m, const char *path, lorat_error *err) {
+    return model_save_as(m, path, DTYPE_F32, err);
 }
 
 void lorat_model_get_info(const lorat_model *m, lorat_model_info *info) {

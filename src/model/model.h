@@ -234,5 +234,7 @@ lorat_status model_add_lora(const lorat_model *src, int rank, float alpha, int r
 
 /* Writes the canonical model file (all parameters, F32, configuration in the metadata). */
 lorat_status model_save(const lorat_model *m, const char *path, lorat_error *err);
+/* The same with every tensor as dt: F32, or BF16 (half the size; round to nearest even). */
+lorat_status model_save_as(const lorat_model *m, const char *path, dtype dt, lorat_error *err);
 
 #endif
