@@ -61,6 +61,9 @@ float erf_fast(float x) {
 
 void vexp(float *x, size_t n) {
     size_t i = 0;
+#ifdef LORAT_AVX512
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(x + i, v16_exp(_mm512_loadu_ps(x + i)));
+#endif
 #ifdef LORAT_AVX2
     for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, v8_exp(_mm256_loadu_ps(x + i)));
 #endif
@@ -119,6 +122,13 @@ void gelu_forward(float *x, const float *bias, int M, int N) {
     for (int m = 0; m < M; m++) {
         float *xr = x + (size_t)m * N;
         int i = 0;
+#ifdef LORAT_AVX512
+        for (; i + 16 <= N; i += 16) {
+            __m512 v = _mm512_loadu_ps(xr + i);
+            if (bias) v = _mm512_add_ps(v, _mm512_loadu_ps(bias + i));
+            _mm512_storeu_ps(xr + i, v16_gelu(v));
+        }
+#endif
 #ifdef LORAT_AVX2
         for (; i + 8 <= N; i += 8) {
             __m256 v = _mm256_loadu_ps(xr + i);
@@ -137,6 +147,17 @@ void swiglu_forward(float *out, const float *inp, const float *bias, int M, int 
         const float *g = inp + (size_t)m * 2 * H, *v = g + H;
         float *o = out + (size_t)m * H;
         int i = 0;
+#ifdef LORAT_AVX512
+        for (; i + 16 <= H; i += 16) {
+            __m512 gv = _mm512_loadu_ps(g + i), vv = _mm512_loadu_ps(v + i);
+            if (bias) {
+                gv = _mm512_add_ps(gv, _mm512_loadu_ps(bias + i));
+                vv = _mm512_add_ps(vv, _mm512_loadu_ps(bias + H + i));
+            }
+            __m512 den = _mm512_add_ps(_mm512_set1_ps(1.0f), v16_exp(_mm512_sub_ps(_mm512_setzero_ps(), gv)));
+            _mm512_storeu_ps(o + i, _mm512_mul_ps(_mm512_div_ps(gv, den), vv));
+        }
+#endif
 #ifdef LORAT_AVX2
         for (; i + 8 <= H; i += 8) {
             __m256 gv = _mm256_loadu_ps(g + i), vv = _mm256_loadu_ps(v + i);
@@ -157,6 +178,12 @@ void swiglu_forward(float *out, const float *inp, const float *bias, int M, int 
 
 void sigmoid_forward(float *x, size_t n) {
     size_t i = 0;
+#ifdef LORAT_AVX512
+    for (; i + 16 <= n; i += 16) {
+        __m512 e = v16_exp(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_loadu_ps(x + i)));
+        _mm512_storeu_ps(x + i, _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_add_ps(_mm512_set1_ps(1.0f), e)));
+    }
+#endif
 #ifdef LORAT_AVX2
     for (; i + 8 <= n; i += 8) {
         __m256 e = v8_exp(_mm256_sub_ps(_mm256_setzero_ps(), _mm256_loadu_ps(x + i)));
