@@ -72,17 +72,6 @@ int pair_make(const pair_config *c, const image *zimg, const double zbox[4], con
 
 /* The pieces, for tests. */
 
-/* Per-channel mean of the whole image, 0..255. */
-void pair_image_mean(const image *img, float mean[3]);
-/* SiamFC crop for an arbitrary mapping u = (sx·X + tx, sy·Y + ty) into out (3, oh, ow) on the
- * 0..255 scale; crop_siamfc's algorithm with a scale per axis. taps holds ow + oh entries of
- * pair_crop_taps_bytes. Returns the adjusted parameters. */
-size_t pair_crop_taps_bytes(int ow, int oh);
-void pair_crop(float *out, const image *img, double sx, double sy, double tx, double ty, int ow,
-               int oh, const float mean[3], void *taps, crop_params *adjusted);
-/* The unjittered SiamFC mapping of box with area factor f into (ow, oh). */
-void pair_siamfc_params(const double box[4], double f, int ow, int oh, double *s, double *tx,
-                        double *ty);
 /* Draws the search jitter for box; returns the number of draws used, or 0 when none of
  * max_attempts gave a valid crop. */
 int pair_search_jitter(const pair_config *c, const double box[4], rng *r, double *sx, double *sy,

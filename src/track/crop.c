@@ -6,6 +6,7 @@
  *   4. fill with the mean, bilinear-resize frame[input rect] into crop[output rect]
  *   5. s' = size(out rect)/size(in rect), t' = out.xy1 − s'·in.xy1   (float32)
  * rasterise(x1,y1,x2,y2) = (⌊x1⌋, ⌊y1⌋, ⌊x2 + 1 − 1e-4⌋, ⌊y2 + 1 − 1e-4⌋), end-exclusive.
+ * The same crop with a scale per axis serves training's jittered search crops (data/pair.c).
  */
 #include "track/crop.h"
 
@@ -60,20 +61,28 @@ static void linear_taps(tap *taps, int in, int out) {
     }
 }
 
-void crop_siamfc(float *out, const lorat_image *img, const double box[4], double f, int out_w,
-                 int out_h, const float mean[3], crop_params *adjusted) {
-    const double W = img->width, H = img->height;
+void crop_siamfc_params(const double box[4], double f, int out_w, int out_h, double *s, double *tx,
+                        double *ty) {
     const double w = box[2] - box[0], h = box[3] - box[1];
     const double p = (f - 1.0) * (w + h) / 2.0;
-    const double s = sqrt((double)out_w * out_h / ((w + p) * (h + p)));
-    const double tx = out_w / 2.0 - s * (box[0] + box[2]) / 2.0;
-    const double ty = out_h / 2.0 - s * (box[1] + box[3]) / 2.0;
+    *s = sqrt((double)out_w * out_h / ((w + p) * (h + p)));
+    *tx = out_w / 2.0 - *s * (box[0] + box[2]) / 2.0;
+    *ty = out_h / 2.0 - *s * (box[1] + box[3]) / 2.0;
+}
 
-    double ob[4] = {clampd(tx, 0, out_w), clampd(ty, 0, out_h), clampd(s * W + tx, 0, out_w),
-                    clampd(s * H + ty, 0, out_h)};
+size_t crop_taps_bytes(int out_w, int out_h) {
+    return sizeof(tap) * (size_t)(out_w + out_h);
+}
+
+void crop_mapped(float *out, const lorat_image *img, double sx, double sy, double tx, double ty,
+                 int out_w, int out_h, const float mean[3], void *taps, int threaded,
+                 crop_params *adjusted) {
+    const double W = img->width, H = img->height;
+    double ob[4] = {clampd(tx, 0, out_w), clampd(ty, 0, out_h), clampd(sx * W + tx, 0, out_w),
+                    clampd(sy * H + ty, 0, out_h)};
     rasterise(ob);
-    double ib[4] = {ob[0] * (1.0 / s) + (-tx / s), ob[1] * (1.0 / s) + (-ty / s),
-                    ob[2] * (1.0 / s) + (-tx / s), ob[3] * (1.0 / s) + (-ty / s)};
+    double ib[4] = {ob[0] * (1.0 / sx) + (-tx / sx), ob[1] * (1.0 / sy) + (-ty / sy),
+                    ob[2] * (1.0 / sx) + (-tx / sx), ob[3] * (1.0 / sy) + (-ty / sy)};
     rasterise(ib);
     ib[0] = clampd(ib[0], 0, W);
     ib[1] = clampd(ib[1], 0, H);
@@ -87,11 +96,13 @@ void crop_siamfc(float *out, const lorat_image *img, const double box[4], double
     const int ox = (int)ob[0], oy = (int)ob[1], ow = (int)(ob[2] - ob[0]), oh = (int)(ob[3] - ob[1]);
     const int ix = (int)ib[0], iy = (int)ib[1], iw = (int)(ib[2] - ib[0]), ih = (int)(ib[3] - ib[1]);
     if (ow > 0 && oh > 0 && iw > 0 && ih > 0) {
-        tap *tx_taps = malloc(sizeof(tap) * (size_t)ow), *ty_taps = malloc(sizeof(tap) * (size_t)oh);
-        if (tx_taps && ty_taps) {
+        tap *own = taps ? NULL : malloc(sizeof(tap) * (size_t)(ow + oh));
+        tap *tx_taps = taps ? (tap *)taps : own;
+        if (tx_taps) {
+            tap *ty_taps = tx_taps + ow;
             linear_taps(tx_taps, iw, ow);
             linear_taps(ty_taps, ih, oh);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (threaded)
             for (int y = 0; y < oh; y++) {
                 const tap ty0 = ty_taps[y];
                 const uint8_t *r0 = img->rgb + (size_t)(iy + ty0.i0) * img->stride + 3 * (size_t)ix;
@@ -106,22 +117,36 @@ void crop_siamfc(float *out, const lorat_image *img, const double box[4], double
                 }
             }
         }
-        free(tx_taps);
-        free(ty_taps);
+        free(own);
     }
     /* The adjusted parameters, in float32 as the official code computes them. */
-    float sx = (float)ow / (float)(iw > 0 ? iw : 1), sy = (float)oh / (float)(ih > 0 ? ih : 1);
-    adjusted->sx = sx;
-    adjusted->sy = sy;
-    adjusted->tx = (float)ob[0] - sx * (float)ib[0];
-    adjusted->ty = (float)ob[1] - sy * (float)ib[1];
+    float asx = (float)ow / (float)(iw > 0 ? iw : 1), asy = (float)oh / (float)(ih > 0 ? ih : 1);
+    adjusted->sx = asx;
+    adjusted->sy = asy;
+    adjusted->tx = (float)ob[0] - asx * (float)ib[0];
+    adjusted->ty = (float)ob[1] - asy * (float)ib[1];
 }
 
+void crop_siamfc(float *out, const lorat_image *img, const double box[4], double f, int out_w,
+                 int out_h, const float mean[3], crop_params *adjusted) {
+    double s, tx, ty;
+    crop_siamfc_params(box, f, out_w, out_h, &s, &tx, &ty);
+    crop_mapped(out, img, s, s, tx, ty, out_w, out_h, mean, NULL, 1, adjusted);
+}
+
+static const float imagenet_mean[3] = {0.485f, 0.456f, 0.406f}, imagenet_std[3] = {0.229f, 0.224f, 0.225f};
+
 void normalize_imagenet(float *chw, int n) {
-    static const float mean[3] = {0.485f, 0.456f, 0.406f}, std[3] = {0.229f, 0.224f, 0.225f};
     for (int c = 0; c < 3; c++) {
         float *p = chw + (size_t)c * n;
-        for (int i = 0; i < n; i++) p[i] = (p[i] / 255.0f - mean[c]) / std[c];
+        for (int i = 0; i < n; i++) p[i] = (p[i] / 255.0f - imagenet_mean[c]) / imagenet_std[c];
+    }
+}
+
+void normalize_imagenet01(float *chw, size_t n) {
+    for (int c = 0; c < 3; c++) {
+        float *p = chw + (size_t)c * n;
+        for (size_t i = 0; i < n; i++) p[i] = (p[i] - imagenet_mean[c]) / imagenet_std[c];
     }
 }
 
