@@ -6,7 +6,10 @@ AdamW), LoRA fine-tuning or full fine-tuning, for a side-by-side comparison with
 (IoU-aware BCE + GIoU, spec §5). Peak memory is the process's peak RSS, measured after the
 model is built (so the Python/torch baseline is reported separately). Prints one JSON object.
 
-usage: bench/pytorch_train_step.py [--variant B-224] [--threads 2] [--batch 2] [--iters 3] [--full]
+--autocast runs forward and loss under torch.autocast('cpu', torch.bfloat16) (the official code's
+BF16 mixed precision: fp32 master weights, bf16 products).
+
+usage: bench/pytorch_train_step.py [--variant B-224] [--threads 2] [--batch 2] [--iters 3] [--full] [--autocast]
 """
 import argparse
 import json
@@ -66,6 +69,7 @@ def main():
     ap.add_argument("--batch", type=int, default=2)
     ap.add_argument("--iters", type=int, default=3)
     ap.add_argument("--full", action="store_true")
+    ap.add_argument("--autocast", action="store_true")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     base_rss = rss_mb()
@@ -94,8 +98,9 @@ def main():
     for it in range(a.iters + 1):
         t0 = time.perf_counter()
         opt.zero_grad(set_to_none=True)
-        out = ref.forward(w, cfg, cfg.scaling, z, x, mask)
-        loss = loss_fn(out["score_map"], out["boxes"], gt, sg)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.autocast):
+            out = ref.forward(w, cfg, cfg.scaling, z, x, mask)
+            loss = loss_fn(out["score_map"].float(), out["boxes"].float(), gt, sg)
         loss.backward()
         torch.nn.utils.clip_grad_norm_([w[k] for k in trainable], 1.0)
         opt.step()
@@ -103,6 +108,7 @@ def main():
             times.append(time.perf_counter() - t0)
     step = statistics.median(times)
     print(json.dumps({"variant": a.variant, "mode": "full" if a.full else "lora", "batch": a.batch, "threads": a.threads,
+                      "precision": "autocast bf16" if a.autocast else "fp32",
                       "framework": f"torch {torch.__version__}", "seconds_per_step": step,
                       "peak_rss_mb": rss_mb(), "baseline_rss_mb": base_rss, "model_rss_mb": model_rss,
                       "trainable_params": sum(w[k].numel() for k in trainable)}))

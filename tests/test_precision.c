@@ -309,6 +309,19 @@ static void test_backward(int emulate) {
     free(x), free(W), free(dout), free(A), free(Bm), free(u), free(qkv), free(dO), free(d16), free(d32), free(ref);
 }
 
+/* The bf16 backend's vectorised GELU backward against libm's (the fp32 backend's). */
+static void test_gelu_backward_fast(void) {
+    const int M = 7, N = 1001;
+    float *x = randn((size_t)M * N, 3), *d = randn((size_t)M * N, 1), *a = malloc(sizeof(float) * M * N),
+          *b = malloc(sizeof(float) * M * N);
+    double *ref = malloc(sizeof(double) * M * N);
+    gelu_backward_fast(a, d, x, M, N);
+    gelu_backward(b, d, x, M, N);
+    for (size_t i = 0; i < (size_t)M * N; i++) ref[i] = b[i];
+    CHECK_REL("gelu_backward_fast", a, ref, (size_t)M * N, 1e-6);
+    free(x), free(d), free(a), free(b), free(ref);
+}
+
 /* ---- tracking ------------------------------------------------------------------------------- */
 
 #define SHIPPED LORAT_TEST_DATA "/../../models/lorat-t.safetensors"
@@ -442,6 +455,7 @@ int main(void) {
     test_products(LORAT_PRECISION_INT8, 0);
     test_backward(0);
     test_backward(1);
+    test_gelu_backward_fast();
 
     char dir[] = "/tmp/lorat-precision-XXXXXX";
     synth_params sp;

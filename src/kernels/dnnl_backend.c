@@ -789,6 +789,11 @@ static void dnnl_attention_backward(compute_ctx *ctx, float *dqkv, const float *
     }
 }
 
+static void dnnl_gelu_backward(compute_ctx *ctx, float *dinp, const float *dout, const float *inp,
+                               int M, int N) {
+    gelu_backward_fast(dinp, dout, inp, M, N);
+}
+
 /* ---- the backend ---------------------------------------------------------------------------- */
 
 static const char *dnnl_failure(const compute_ctx *ctx) {
@@ -820,7 +825,7 @@ static const compute_ops dnnl_ops = {
     .bias_backward = cpu_bias_backward,
     .layernorm_backward = cpu_layernorm_backward,
     .residual_backward = cpu_residual_backward,
-    .gelu_backward = cpu_gelu_backward,
+    .gelu_backward = dnnl_gelu_backward,
     .swiglu_backward = cpu_swiglu_backward,
     .attention_backward = dnnl_attention_backward,
 };
