@@ -343,17 +343,22 @@ static int read_first_box(const char *path, lorat_box *b) {
 
 static void test_tracking(const char *dir, int sequences, int frames) {
     lorat_error err = {0};
-    lorat_model *m[3] = {NULL, NULL, NULL};
-    for (int p = 0; p < 3; p++) {
-        if (lorat_model_load(SHIPPED, &m[p], &err) || lorat_model_set_precision(m[p], (lorat_precision)p, &err)) {
-            CHECK(0, "the shipped model at %s: %s", lorat_precision_name((lorat_precision)p), err.message);
+    /* fp32, bf16, int8, and fp32 on the weights rounded to bf16: how far a trajectory moves
+     * when only the weights' last bits do */
+    lorat_model *m[4] = {NULL, NULL, NULL, NULL};
+    for (int p = 0; p < 4; p++) {
+        if (lorat_model_load(SHIPPED, &m[p], &err) ||
+            lorat_model_set_precision(m[p], p == 3 ? LORAT_PRECISION_FP32 : (lorat_precision)p, &err)) {
+            CHECK(0, "the shipped model at %s: %s", lorat_precision_name((lorat_precision)(p % 3)), err.message);
             for (int k = 0; k <= p; k++) lorat_model_free(m[k]);
             return;
         }
     }
+    bf16_round_f32(m[3]->frozen, m[3]->frozen, m[3]->n_frozen);
+    bf16_round_f32(m[3]->trainable, m[3]->trainable, m[3]->n_trainable);
     CHECK(model_weight_bytes(m[1]) < 0.6 * model_weight_bytes(m[0]),
           "bf16 weights take %zu bytes, fp32 %zu: not about half", model_weight_bytes(m[1]), model_weight_bytes(m[0]));
-    double forced[3] = {0}, free_run[3] = {0};
+    double forced[3] = {0}, free_run[4] = {0};
     int n = 0;
     for (int q = 0; q < sequences; q++) {
         char path[600];
@@ -363,9 +368,10 @@ static void test_tracking(const char *dir, int sequences, int frames) {
             CHECK(0, "cannot read %s", path);
             break;
         }
-        lorat_tracker *forced_t[3] = {NULL}, *free_t[3] = {NULL};
-        for (int p = 0; p < 3; p++)
-            if (lorat_tracker_create(m[p], NULL, &forced_t[p], &err) || lorat_tracker_create(m[p], NULL, &free_t[p], &err))
+        lorat_tracker *forced_t[3] = {NULL}, *free_t[4] = {NULL};
+        for (int p = 0; p < 4; p++)
+            if ((p < 3 && lorat_tracker_create(m[p], NULL, &forced_t[p], &err)) ||
+                lorat_tracker_create(m[p], NULL, &free_t[p], &err))
                 CHECK(0, "tracker: %s", err.message);
         lorat_box state = init;
         for (int f = 0; f < frames; f++) {
@@ -377,19 +383,21 @@ static void test_tracking(const char *dir, int sequences, int frames) {
             }
             lorat_image v = {img.w, img.h, 3 * img.w, img.data};
             if (f == 0) {
-                for (int p = 0; p < 3; p++)
-                    if (forced_t[p] && free_t[p])
-                        CHECK(!lorat_tracker_init(forced_t[p], &v, init, &err) && !lorat_tracker_init(free_t[p], &v, init, &err),
-                              "init: %s", err.message);
+                for (int p = 0; p < 4; p++)
+                    CHECK((p == 3 || !lorat_tracker_init(forced_t[p], &v, init, &err)) &&
+                              !lorat_tracker_init(free_t[p], &v, init, &err),
+                          "init: %s", err.message);
             } else {
-                lorat_box b[3], fb[3];
-                for (int p = 0; p < 3; p++) {
-                    tracker_set_state(forced_t[p], state);
-                    CHECK(!lorat_tracker_update(forced_t[p], &v, &b[p], NULL, &err), "update: %s", err.message);
+                lorat_box b[3], fb[4];
+                for (int p = 0; p < 4; p++) {
+                    if (p < 3) {
+                        tracker_set_state(forced_t[p], state);
+                        CHECK(!lorat_tracker_update(forced_t[p], &v, &b[p], NULL, &err), "update: %s", err.message);
+                    }
                     CHECK(!lorat_tracker_update(free_t[p], &v, &fb[p], NULL, &err), "update: %s", err.message);
                 }
-                for (int p = 1; p < 3; p++) {
-                    forced[p] += iou(b[p], b[0]);
+                for (int p = 1; p < 4; p++) {
+                    if (p < 3) forced[p] += iou(b[p], b[0]);
                     free_run[p] += iou(fb[p], fb[0]);
                 }
                 state = b[0];
@@ -397,17 +405,17 @@ static void test_tracking(const char *dir, int sequences, int frames) {
             }
             image_free(&img);
         }
-        for (int p = 0; p < 3; p++) lorat_tracker_free(forced_t[p]), lorat_tracker_free(free_t[p]);
+        for (int p = 0; p < 4; p++) lorat_tracker_free(p < 3 ? forced_t[p] : NULL), lorat_tracker_free(free_t[p]);
     }
     if (n > 0) {
         printf("shipped model on %d frames: from fp32's state each frame, IoU with fp32: bf16 %.4f, int8 %.4f; "
-               "whole trajectories: bf16 %.4f, int8 %.4f\n",
-               n, forced[1] / n, forced[2] / n, free_run[1] / n, free_run[2] / n);
+               "whole trajectories: bf16 %.4f, int8 %.4f, fp32 on bf16-rounded weights %.4f\n",
+               n, forced[1] / n, forced[2] / n, free_run[1] / n, free_run[2] / n, free_run[3] / n);
         CHECK(forced[1] / n >= 0.98, "bf16 boxes from fp32's states: mean IoU %.4f < 0.98", forced[1] / n);
         CHECK(forced[2] / n >= 0.95, "int8 boxes from fp32's states: mean IoU %.4f < 0.95", forced[2] / n);
     }
     CHECK(n > 0, "no frame was compared");
-    for (int p = 0; p < 3; p++) lorat_model_free(m[p]);
+    for (int p = 0; p < 4; p++) lorat_model_free(m[p]);
 }
 
 /* A tracker made at 1 thread, then run at 4: its attention scratch holds one score matrix. */
