@@ -95,7 +95,40 @@ typedef struct compute_ops {
     void (*attention)(compute_ctx *ctx, float *out, const float *qkv, int B, int N, int heads,
                       int hd);
 
+    /* ---- the network's glue, so that model/ touches no activation itself ---- */
+    /* rows (B·N, 3·p·p): sample b's template patches (z: host memory, (B,3,hz·p,wz·p)), then
+     * its search patches (x: host, (B,3,hx·p,wx·p)), each in Conv2d weight order (c, ky, kx) */
+    void (*patchify)(compute_ctx *ctx, float *rows, const float *z, const float *x, int B, int hz,
+                     int wz, int hx, int wx, int p);
+    /* tok (B·N, D) = ((tok + patch_b) + pos) + type: pos (hx·wx, D), the template taking the
+     * top-left hz×wz corner of the grid; type (3, D) row 1/0 by z_mask (host, (B,hz,wz)) for
+     * template tokens, row 2 for search tokens */
+    void (*embed)(compute_ctx *ctx, float *tok, const float *patch_b, const float *pos,
+                  const float *type, const uint8_t *z_mask, int B, int hz, int wz, int hx, int wx,
+                  int D);
+    /* out (B, n, D) = rows first .. first+n−1 of every sample of in (B, N, D) */
+    void (*gather_rows)(compute_ctx *ctx, float *out, const float *in, int B, int N, int first,
+                        int n, int D);
+    /* out (B, N, D): in (B, n, D) at rows first .. first+n−1 of each sample, zero elsewhere */
+    void (*scatter_rows)(compute_ctx *ctx, float *out, const float *in, int B, int N, int first,
+                         int n, int D);
+    void (*copy)(compute_ctx *ctx, float *dst, const float *src, size_t n);
+    void (*zero)(compute_ctx *ctx, float *dst, size_t n);
+    /* boxes (B, gh, gw, 4) normalised xyxy = cell centre −/+ ltrb (reg_sig, sigmoid applied) */
+    void (*box_decode)(compute_ctx *ctx, float *boxes, const float *reg_sig, int B, int gw, int gh);
+    /* the backend's memory <-> the caller's (identity copies on the CPU) */
+    void (*download)(compute_ctx *ctx, float *host, const float *dev, size_t n);
+    void (*upload)(compute_ctx *ctx, float *dev, const float *host, size_t n);
+
     /* ---- backward (shapes and conventions as kernels_backward.h) ---- */
+    /* d_reg (n,4) = d(box_decode ∘ sigmoid): dboxes (n,4) through the signs of the decode and
+     * the sigmoid's derivative at reg_sig */
+    void (*box_decode_backward)(compute_ctx *ctx, float *d_reg, const float *dboxes,
+                                const float *reg_sig, size_t n);
+    /* drows += Σ_t d (B·N, D) row t into its embedding row: pos (index of the grid cell) or
+     * type (0/1 by z_mask for template tokens, 2 for search) */
+    void (*embed_backward)(compute_ctx *ctx, float *dpos, float *dtype, const float *d,
+                           const uint8_t *z_mask, int B, int hz, int wz, int hx, int wx, int D);
     void (*linear_backward)(compute_ctx *ctx, float *dinp, float *dweight, float *dbias,
                             const float *dout, int ldd, const float *inp, const compute_weight *w,
                             int M, int accumulate);

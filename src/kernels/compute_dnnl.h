@@ -35,4 +35,29 @@ void cpu_gelu_backward(compute_ctx *ctx, float *dinp, const float *dout, const f
 void cpu_swiglu_backward(compute_ctx *ctx, float *dinp, const float *dout, const float *inp, int M,
                          int H);
 
+void cpu_patchify(compute_ctx *ctx, float *rows, const float *z, const float *x, int B, int hz,
+                  int wz, int hx, int wx, int p);
+void cpu_embed(compute_ctx *ctx, float *tok, const float *patch_b, const float *pos,
+               const float *type, const uint8_t *z_mask, int B, int hz, int wz, int hx, int wx,
+               int D);
+void cpu_gather_rows(compute_ctx *ctx, float *out, const float *in, int B, int N, int first, int n,
+                     int D);
+void cpu_scatter_rows(compute_ctx *ctx, float *out, const float *in, int B, int N, int first, int n,
+                      int D);
+void cpu_copy(compute_ctx *ctx, float *dst, const float *src, size_t n);
+void cpu_zero(compute_ctx *ctx, float *dst, size_t n);
+void cpu_box_decode(compute_ctx *ctx, float *boxes, const float *reg_sig, int B, int gw, int gh);
+void cpu_transfer(compute_ctx *ctx, float *dst, const float *src, size_t n);
+void cpu_box_decode_backward(compute_ctx *ctx, float *d_reg, const float *dboxes,
+                             const float *reg_sig, size_t n);
+void cpu_embed_backward(compute_ctx *ctx, float *dpos, float *dtype, const float *d,
+                        const uint8_t *z_mask, int B, int hz, int wz, int hx, int wx, int D);
+
+/* The glue entries of a CPU ops table. */
+#define CPU_GLUE_OPS                                                                               \
+    .patchify = cpu_patchify, .embed = cpu_embed, .gather_rows = cpu_gather_rows,                \
+    .scatter_rows = cpu_scatter_rows, .copy = cpu_copy, .zero = cpu_zero,                        \
+    .box_decode = cpu_box_decode, .download = cpu_transfer, .upload = cpu_transfer,              \
+    .box_decode_backward = cpu_box_decode_backward, .embed_backward = cpu_embed_backward
+
 #endif

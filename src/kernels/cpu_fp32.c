@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "kernels/compute.h"
+#include "kernels/compute_dnnl.h"
 #include "kernels/kernels.h"
 #include "kernels/kernels_backward.h"
 
@@ -187,6 +188,7 @@ static const compute_ops fp32_ops = {
     .swiglu = cpu_swiglu,
     .sigmoid = cpu_sigmoid,
     .attention = fp32_attention,
+    CPU_GLUE_OPS,
     .linear_backward = fp32_linear_backward,
     .lora_backward = fp32_lora_backward,
     .bias_backward = cpu_bias_backward,

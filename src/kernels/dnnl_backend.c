@@ -820,6 +820,7 @@ static const compute_ops dnnl_ops = {
     .swiglu = cpu_swiglu,
     .sigmoid = cpu_sigmoid,
     .attention = dnnl_attention,
+    CPU_GLUE_OPS,
     .linear_backward = dnnl_linear_backward,
     .lora_backward = dnnl_lora_backward,
     .bias_backward = cpu_bias_backward,

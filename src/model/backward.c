@@ -11,31 +11,6 @@
 
 #include "model/backward.h"
 
-enum { COLS = 64 };
-
-/* drows (rows,D) += Σ over tokens t of d (M,D) row t into row index_of(t); columns split among
- * threads so that no two threads write the same element. */
-static void embed_backward(float *drows, const float *d, const uint8_t *z_mask, int pos, int B,
-                           int Nz, int N, int template_w, int search_w, int D) {
-    const int chunks = (D + COLS - 1) / COLS;
-#pragma omp parallel for schedule(static)
-    for (int ch = 0; ch < chunks; ch++) {
-        const int c0 = ch * COLS, c1 = c0 + COLS < D ? c0 + COLS : D;
-        for (int t = 0; t < B * N; t++) {
-            const int b = t / N, i = t % N;
-            int row;
-            if (pos)
-                row = i < Nz ? (i / template_w) * search_w + i % template_w : i - Nz;
-            else
-                row = i < Nz ? (z_mask[(size_t)b * Nz + i] ? 1 : 0) : 2;
-            float *dst = drows + (size_t)row * D;
-            const float *src = d + (size_t)t * D;
-            for (int k = c0; k < c1; k++)
-                dst[k] += src[k];
-        }
-    }
-}
-
 void model_backward(const lorat_model *m, train_workspace *ws, model_grads *g, const float *dscore,
                     const float *dboxes, const uint8_t *z_mask) {
     const model_config *c = &m->cfg;
@@ -50,17 +25,13 @@ void model_backward(const lorat_model *m, train_workspace *ws, model_grads *g, c
     const forward_acts *fa = &ws->fa;
 #define G(param) model_grad_of(m, g, (param))
 
-    /* Head. Boxes = (cx − l, cy − t, cx + r, cy + b) with (l,t,r,b) = sigmoid(reg). */
-    for (int t = 0; t < Mx; t++) {
-        const float *sg = fa->reg_sig + (size_t)t * 4, *db = dboxes + (size_t)t * 4;
-        float *o = ws->d_out + (size_t)t * 4;
-        const float ds[4] = {-db[0], -db[1], db[2], db[3]};
-        for (int q = 0; q < 4; q++)
-            o[q] = ds[q] * sg[q] * (1.0f - sg[q]);
-    }
+    /* Head: the loss gradients into the backend's memory, through the box decode. */
+    op->upload(k, ws->d_score, dscore, (size_t)Mx);
+    op->upload(k, ws->d_boxes, dboxes, (size_t)Mx * 4);
+    op->box_decode_backward(k, ws->d_out, ws->d_boxes, fa->reg_sig, (size_t)Mx);
     for (int h = 0; h < 2; h++) {
         const int outs = h == 0 ? 1 : 4;
-        const float *dout = h == 0 ? dscore : ws->d_out;
+        const float *dout = h == 0 ? ws->d_score : ws->d_out;
         op->linear_backward(k, ws->d_head[0], G(w->head_w[h][2]), G(w->head_b[h][2]), dout, outs,
                             fa->head_act[h][1], &w->head_lin[h][2], Mx, 0);
         op->gelu_backward(k, ws->d_head[0], ws->d_head[0], fa->head_pre[h][1], Mx, D);
@@ -73,12 +44,8 @@ void model_backward(const lorat_model *m, train_workspace *ws, model_grads *g, c
 
     /* Final norm: the template rows got no gradient from the head. */
     float *d_normed = ws->d_ln;
-    for (int b = 0; b < B; b++) {
-        memset(d_normed + (size_t)b * N * D, 0, sizeof(float) * (size_t)Nz * D);
-        memcpy(d_normed + ((size_t)b * N + Nz) * D, ws->d_head_in + (size_t)b * Nx * D,
-               sizeof(float) * (size_t)Nx * D);
-    }
-    memset(ws->d_res, 0, sizeof(float) * (size_t)M * D);
+    op->scatter_rows(k, d_normed, ws->d_head_in, B, N, Nz, Nx, D);
+    op->zero(k, ws->d_res, (size_t)M * D);
     op->layernorm_backward(k, ws->d_res, G(w->norm_w), G(w->norm_b), d_normed, ws->res_out,
                            w->norm_w, fa->nmean, fa->nrstd, M, D);
 
@@ -96,7 +63,7 @@ void model_backward(const lorat_model *m, train_workspace *ws, model_grads *g, c
             if (c->swiglu) {
                 op->swiglu(k, a->act, a->hpre, NULL, M, H);
             } else {
-                memcpy(a->act, a->hpre, sizeof(float) * (size_t)M * H);
+                op->copy(k, a->act, a->hpre, (size_t)M * H);
                 op->gelu(k, a->act, NULL, M, H);
             }
         }
@@ -146,8 +113,9 @@ void model_backward(const lorat_model *m, train_workspace *ws, model_grads *g, c
 
     /* Embedding: d_res is now the gradient of tokens_embed = patches·Wᵀ + b + pos + type. */
     float *dtype = G(w->type_embed), *dpos = G(w->pos_embed);
-    if (dtype) embed_backward(dtype, ws->d_res, z_mask, 0, B, Nz, N, c->template_w, c->search_w, D);
-    if (dpos) embed_backward(dpos, ws->d_res, z_mask, 1, B, Nz, N, c->template_w, c->search_w, D);
+    if (dtype || dpos)
+        op->embed_backward(k, dpos, dtype, ws->d_res, z_mask, B, c->template_h, c->template_w,
+                           c->search_h, c->search_w, D);
     if (G(w->patch_w) || G(w->patch_b))
         op->linear_backward(k, NULL, G(w->patch_w), G(w->patch_b), ws->d_res, D, fa->patches,
                             &w->patch_lin, M, 0);

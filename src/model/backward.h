@@ -63,6 +63,8 @@ typedef struct train_workspace {
     float *d_head_in; /* (Mx,D) */
     float *d_head[2]; /* (Mx,D) */
     float *d_out;     /* (Mx,4) */
+    float *d_score;   /* (Mx) the loss gradients, uploaded from the caller's */
+    float *d_boxes;   /* (Mx,4) */
     compute_ctx *ctx;
     float *block;     /* the one allocation */
     size_t floats;

@@ -13,7 +13,6 @@
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "model/model.h"
 
@@ -83,6 +82,7 @@ lorat_status model_workspace_create(const lorat_model *m, int B, model_workspace
         {&fa->patches, BN * pp},   {&lora, BN * r},
         {&fa->head_in, BNx * D},   {&head_a, BNx * D},
         {&head_b, BNx * D},        {&fa->reg_sig, BNx * 4},
+        {&fa->score, BNx},         {&fa->boxes, BNx * 4},
     };
     const int n_plan = (int)(sizeof plan_ / sizeof plan_[0]);
     size_t total = 0;
@@ -136,22 +136,6 @@ const char *model_workspace_failure(const model_workspace *ws) {
     return ws->ctx->ops->failure(ws->ctx);
 }
 
-/* Copies the p×p patches of an image (3,h·p,w·p) into rows of 3·p·p values, in the order of a
- * Conv2d weight (channel, ky, kx), so that the patch embedding is one GEMM. */
-static void im2col(float *rows, const float *img, int gh, int gw, int p) {
-    const int W = gw * p, HW = gh * p * W;
-#pragma omp parallel for schedule(static)
-    for (int t = 0; t < gh * gw; t++) {
-        int ty = t / gw, tx = t % gw;
-        float *dst = rows + (size_t)t * 3 * p * p;
-        for (int ch = 0; ch < 3; ch++)
-            for (int ky = 0; ky < p; ky++)
-                memcpy(dst + (ch * p + ky) * p,
-                       img + (size_t)ch * HW + (size_t)(ty * p + ky) * W + tx * p,
-                       sizeof(float) * p);
-    }
-}
-
 static double stage_begin(const forward_probe *probe) {
     return probe && probe->timing ? omp_get_wtime() : 0.0;
 }
@@ -178,7 +162,6 @@ void model_forward_acts(const lorat_model *m, compute_ctx *k, const forward_acts
     const int Nz = c->template_w * c->template_h, Nx = c->search_w * c->search_h, N = Nz + Nx;
     const int M = B * N, Mx = B * Nx;
     const int fc1_out = c->swiglu ? 2 * H : H;
-    const int pp = 3 * p * p;
     const int lora = r > 0 && !c->lora_merged;
     const float s = config_lora_scaling(c);
     char name[32];
@@ -188,28 +171,11 @@ void model_forward_acts(const lorat_model *m, compute_ctx *k, const forward_acts
     float *tok = a->blocks[0].res_in;
     {
         double t0 = stage_begin(probe);
-        const size_t zsz = (size_t)3 * Nz * p * p, xsz = (size_t)3 * Nx * p * p;
-        for (int b = 0; b < B; b++) {
-            im2col(a->patches + (size_t)b * N * pp, z + b * zsz, c->template_h, c->template_w, p);
-            im2col(a->patches + ((size_t)b * N + Nz) * pp, x + b * xsz, c->search_h, c->search_w,
-                   p);
-        }
+        op->patchify(k, a->patches, z, x, B, c->template_h, c->template_w, c->search_h,
+                     c->search_w, p);
         op->linear(k, tok, D, a->patches, &w->patch_lin, NULL, M);
-#pragma omp parallel for schedule(static)
-        for (int t = 0; t < M; t++) {
-            int b = t / N, i = t % N;
-            float *e = tok + (size_t)t * D;
-            const float *pos, *type;
-            if (i < Nz) {
-                int ty = i / c->template_w, tx = i % c->template_w;
-                pos = w->pos_embed + ((size_t)ty * c->search_w + tx) * D;
-                type = w->type_embed + (size_t)(z_mask[(size_t)b * Nz + i] ? 1 : 0) * D;
-            } else {
-                pos = w->pos_embed + (size_t)(i - Nz) * D;
-                type = w->type_embed + (size_t)2 * D;
-            }
-            for (int d = 0; d < D; d++) e[d] = ((e[d] + w->patch_b[d]) + pos[d]) + type[d];
-        }
+        op->embed(k, tok, w->patch_b, w->pos_embed, w->type_embed, z_mask, B, c->template_h,
+                  c->template_w, c->search_h, c->search_w, D);
         stage_end(probe, STAGE_EMBED, t0);
     }
     if (probe && probe->on_tokens) probe->on_tokens(probe->ctx, "tokens_embed", tok, B, N, D);
@@ -240,8 +206,7 @@ void model_forward_acts(const lorat_model *m, compute_ctx *k, const forward_acts
             double t0 = stage_begin(probe);
             linear_lora(k, ba->y1, D, ba->att, &li->proj, lora ? &li->lora_A[LORA_PROJ] : NULL,
                         &li->lora_B[LORA_PROJ], s, ba->u_proj, M);
-            if (ba->res_mid != ba->res_in)
-                memcpy(ba->res_mid, ba->res_in, sizeof(float) * (size_t)M * D);
+            if (ba->res_mid != ba->res_in) op->copy(k, ba->res_mid, ba->res_in, (size_t)M * D);
             op->residual(k, ba->res_mid, ba->y1, bw->proj_b, bw->ls1, M, D);
             stage_end(probe, STAGE_PROJ, t0);
         }
@@ -260,13 +225,12 @@ void model_forward_acts(const lorat_model *m, compute_ctx *k, const forward_acts
                 op->gelu(k, ba->hpre, bw->fc1_b, M, H);
             } else {
                 op->bias(k, ba->hpre, fc1_out, bw->fc1_b, M, fc1_out);
-                memcpy(ba->act, ba->hpre, sizeof(float) * (size_t)M * H);
+                op->copy(k, ba->act, ba->hpre, (size_t)M * H);
                 op->gelu(k, ba->act, NULL, M, H);
             }
             linear_lora(k, ba->y2, D, ba->act, &li->fc2, lora ? &li->lora_A[LORA_FC2] : NULL,
                         &li->lora_B[LORA_FC2], s, ba->u_fc2, M);
-            if (ba->res_out != ba->res_mid)
-                memcpy(ba->res_out, ba->res_mid, sizeof(float) * (size_t)M * D);
+            if (ba->res_out != ba->res_mid) op->copy(k, ba->res_out, ba->res_mid, (size_t)M * D);
             op->residual(k, ba->res_out, ba->y2, bw->fc2_b, bw->ls2, M, D);
             stage_end(probe, STAGE_FFN, t0);
         }
@@ -287,9 +251,7 @@ void model_forward_acts(const lorat_model *m, compute_ctx *k, const forward_acts
     if (probe && probe->on_tokens) probe->on_tokens(probe->ctx, "tokens_norm", a->normed, B, N, D);
     {
         double t0 = stage_begin(probe);
-        for (int b = 0; b < B; b++)
-            memcpy(a->head_in + (size_t)b * Nx * D, a->normed + ((size_t)b * N + Nz) * D,
-                   sizeof(float) * Nx * D);
+        op->gather_rows(k, a->head_in, a->normed, B, N, Nz, Nx, D);
         for (int h = 0; h < 2; h++) {
             const float *in = a->head_in;
             for (int q = 0; q < 2; q++) {
@@ -299,28 +261,21 @@ void model_forward_acts(const lorat_model *m, compute_ctx *k, const forward_acts
                 } else {
                     op->linear(k, a->head_pre[h][q], D, in, &w->head_lin[h][q], w->head_b[h][q],
                                Mx);
-                    memcpy(a->head_act[h][q], a->head_pre[h][q], sizeof(float) * (size_t)Mx * D);
+                    op->copy(k, a->head_act[h][q], a->head_pre[h][q], (size_t)Mx * D);
                     op->gelu(k, a->head_act[h][q], NULL, Mx, D);
                 }
                 in = a->head_act[h][q];
             }
             const int outs = h == 0 ? 1 : 4;
-            op->linear(k, h == 0 ? score : a->reg_sig, outs, in, &w->head_lin[h][2],
+            op->linear(k, h == 0 ? a->score : a->reg_sig, outs, in, &w->head_lin[h][2],
                        w->head_b[h][2], Mx);
         }
-        /* Boxes: (l,t,r,b) = sigmoid(reg) around the cell's reference point, normalised xyxy. */
+        /* Boxes: (l,t,r,b) = sigmoid(reg) around the cell's reference point, normalised xyxy;
+         * then the two outputs into the caller's memory. */
         op->sigmoid(k, a->reg_sig, (size_t)Mx * 4);
-        for (int t = 0; t < Mx; t++) {
-            int i = t % Nx, gy = i / c->search_w, gx = i % c->search_w;
-            float cx = ((float)gx + 0.5f) / (float)c->search_w;
-            float cy = ((float)gy + 0.5f) / (float)c->search_h;
-            const float *o = a->reg_sig + (size_t)t * 4;
-            float *bx = boxes + (size_t)t * 4;
-            bx[0] = cx - o[0];
-            bx[1] = cy - o[1];
-            bx[2] = cx + o[2];
-            bx[3] = cy + o[3];
-        }
+        op->box_decode(k, a->boxes, a->reg_sig, B, c->search_w, c->search_h);
+        op->download(k, score, a->score, (size_t)Mx);
+        op->download(k, boxes, a->boxes, (size_t)Mx * 4);
         stage_end(probe, STAGE_HEAD, t0);
     }
 }

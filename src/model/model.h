@@ -172,12 +172,16 @@ typedef struct forward_acts {
     float *head_pre[2][2]; /* [branch][layer] (Mx,D) linear output with bias */
     float *head_act[2][2]; /* [branch][layer] (Mx,D) after GELU (== head_pre: in place) */
     float *reg_sig;        /* (Mx,4) sigmoid of the reg branch */
+    float *score;          /* (Mx) logits, in the backend's memory */
+    float *boxes;          /* (Mx,4) normalised xyxy, in the backend's memory */
 } forward_acts;
 
 typedef struct forward_probe forward_probe;
 
-/* The one forward pass, for inference and training alike: z, x, z_mask as model_forward;
- * writes score (B,Hx,Wx) and boxes (B,Hx,Wx,4). */
+/* The one forward pass, for inference and training alike: z, x, z_mask as model_forward (the
+ * caller's memory); the outputs go to a->score and a->boxes, and from there into score
+ * (B,Hx,Wx) and boxes (B,Hx,Wx,4) in the caller's memory. Every touch of an activation is a call
+ * into the backend's ops table. */
 void model_forward_acts(const lorat_model *m, compute_ctx *ctx, const forward_acts *a,
                         const float *z, const float *x, const uint8_t *z_mask, int B, float *score,
                         float *boxes, forward_probe *probe);

@@ -10,7 +10,6 @@
  * their bias (for the LayerScale gradient) and the im2col patches (for the patch embedding).
  * Attention probabilities are not kept: backward recomputes them.
  */
-#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -145,6 +144,8 @@ lorat_status train_workspace_create(const lorat_model *m, int B, int full, int r
     PLAN(fa->reg_sig, Mx * 4);
     PLAN(ws->score, Mx);
     PLAN(ws->boxes, Mx * 4);
+    PLAN(ws->d_score, Mx);
+    PLAN(ws->d_boxes, Mx * 4);
     PLAN(ws->d_res, M * D);
     PLAN(ws->d_y, M * D);
     PLAN(ws->d_ln, M * D);
@@ -177,6 +178,10 @@ lorat_status train_workspace_create(const lorat_model *m, int B, int full, int r
         *plan[i].p = ws->block + off;
         off += (plan[i].n + 15) & ~(size_t)15;
     }
+    /* the forward's outputs: the caller reads them (the loss), so they live where the backend
+     * puts what the caller sees — the same memory on the CPU */
+    fa->score = ws->score;
+    fa->boxes = ws->boxes;
     for (int l = 0; l < c->depth; l++) {
         block_acts *a = &ws->blocks[l];
         if (recompute) {
