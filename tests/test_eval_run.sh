@@ -63,7 +63,17 @@ PY
 check "rerun after the kill" "$LORAT" eval --model "$TMP/tiny.safetensors" --dataset custom --root "$TMP/big" \
     --out "$TMP/rk" --quiet
 check "runs: two repetitions" run --out "$TMP/runs" --runs 2
-check "runs: _002 files" test -f "$TMP/runs/$first/${first}_002.txt"
+check "runs: complete _001 and _002 files for every sequence" "$PYTHON" - "$TMP/runs" "$TMP/data" <<'PY'
+import os, sys
+res, data = sys.argv[1:]
+names = [l.strip() for l in open(os.path.join(data, "list.txt")) if l.strip()]
+assert len(names) == 6, names
+for n in names:
+    for r in (1, 2):
+        rows = [l for l in open(os.path.join(res, n, f"{n}_{r:03d}.txt")) if l.strip()]
+        assert len(rows) == 25, (n, r, len(rows))
+        assert all(len(l.split(",")) == 4 for l in rows), (n, r)
+PY
 check_error "eval --model without a dataset" "required" "$LORAT" eval --model "$TMP/tiny.safetensors" --root "$TMP/data"
 check_error "a dataset folder that does not exist" "no-such" run --root "$TMP/no-such" --out "$TMP/x"
 finish

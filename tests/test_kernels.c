@@ -37,12 +37,25 @@ static double rel_err(const float *a, const float *b, size_t n, size_t *worst, d
     return r2 > 0 ? sqrt(d2 / r2) : sqrt(d2);
 }
 
+/* Both bounds: the relative error of the whole, and the largest single difference against
+ * 10·rtol times the largest reference magnitude (a spike the norm would average away). An
+ * empty comparison fails. */
+static double max_abs(const float *v, size_t n) {
+    double m = 0;
+    for (size_t i = 0; i < n; i++) m = fabs(v[i]) > m ? fabs(v[i]) : m;
+    return m;
+}
+
 #define CHECK_CLOSE(name, out, ref, n, rtol)                                                       \
     do {                                                                                           \
         size_t w_;                                                                                 \
-        double m_, r_ = rel_err(out, ref, n, &w_, &m_);                                            \
+        double m_, r_ = rel_err(out, ref, n, &w_, &m_), big_ = max_abs(ref, n);                    \
+        CHECK((n) > 0, "%s: nothing was compared", name);                                          \
         CHECK(r_ <= (rtol), "%s: rel err %.3e > %.1e, worst element %zu: %.8g vs ref %.8g", name,   \
               r_, (double)(rtol), w_, (double)(out)[w_], (double)(ref)[w_]);                       \
+        CHECK(m_ <= 10 * (rtol) * big_, "%s: max |diff| %.3e at element %zu (%.8g vs ref %.8g) > " \
+              "10·%.1e·max|ref| (%.3e)", name, m_, w_, (double)(out)[w_], (double)(ref)[w_],       \
+              (double)(rtol), big_);                                                               \
     } while (0)
 
 static void test_linear(int M, int K, int N, int ldo) {

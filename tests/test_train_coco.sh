@@ -49,7 +49,16 @@ PY
 }
 check "train on COCO alone" train --data "coco:$TMP/coco" --out "$TMP/run_coco"
 check "COCO run: 2 steps, finite losses" logged "$TMP/run_coco/log.jsonl"
-check "COCO run writes a model" test -f "$TMP/run_coco/model.safetensors"
+check "COCO run writes a model that loads" "$LORAT" info --model "$TMP/run_coco/model.safetensors"
+check "the COCO run trained LoRA" "$PYTHON" - "$LORAT_SRC/tests/reference" \
+    "$TMP/run_coco/checkpoint/epoch_1/model.safetensors" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+from safetensors_io import load_file
+ckpt = load_file(sys.argv[2])
+lora_b = [k for k in ckpt if k.endswith(".lora.B")]
+assert lora_b and any(abs(ckpt[k]).max() > 0 for k in lora_b), "LoRA B is still zero: nothing trained"
+PY
 check "train on COCO mixed with synth" train --data "coco:$TMP/coco:1" --data "custom:$TMP/data:2" \
     --out "$TMP/run_mix"
 check "mixed run: 2 steps, finite losses" logged "$TMP/run_mix/log.jsonl"
