@@ -53,7 +53,8 @@ typedef struct lorat_model_info {
 
 void lorat_model_get_info(const lorat_model *model, lorat_model_info *info);
 
-/* Sets the number of threads used by the model's kernels (OpenMP and BLAS); 0 keeps the default.
+/* Sets the number of threads used by the model's kernels (OpenMP and BLAS); 0 keeps the default;
+ * more than 1024 is taken as 1024.
  * A tracker runs with the thread count current when it was created. */
 void lorat_set_threads(int threads);
 

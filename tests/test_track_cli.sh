@@ -51,7 +51,7 @@ check "the boxes before the corrupt frame are kept" lines_ok "$TMP/broken.txt" 1
 echo "not a video" >"$TMP/clip.mp4"
 check_error "a file that is not a video" "clip.mp4" \
     "$LORAT" track --model "$TMP/tiny.safetensors" --video "$TMP/clip.mp4" --init 1,1,5,5 --quiet
-check_error "an init box of zero size" "width and height > 0" \
+check_error "an init box of zero size" "width and height of at least 1 pixel" \
     "$LORAT" track --model "$TMP/tiny.safetensors" --sequence "$SEQ" --init 10,10,0,20 --quiet
 check_error "an init box outside the image" "outside" \
     "$LORAT" track --model "$TMP/tiny.safetensors" --sequence "$SEQ" --init 5000,10,20,20 --quiet

@@ -164,10 +164,11 @@ int cli_bench(int argc, char **argv) {
         else return cli_usage_error("bench", usage, "unknown argument '%s'", argv[i]);
     }
     int threads = 0, iters = 5, B = 1, rank = 64;
-    if ((threads_s && !cli_parse_int(threads_s, &threads)) || (iters_s && !cli_parse_int(iters_s, &iters)) ||
+    if ((threads_s && !cli_parse_threads(threads_s, &threads)) || (iters_s && !cli_parse_int(iters_s, &iters)) ||
         (batch_s && !cli_parse_int(batch_s, &B)) || (rank_s && !cli_parse_int(rank_s, &rank)) || iters < 1 ||
         B < 1 || rank < 1)
-        return cli_usage_error("bench", usage, "--threads, --iters, --batch and --rank take positive numbers");
+        return cli_usage_error("bench", usage, "--threads (1..%d), --iters, --batch and --rank take positive numbers",
+                               CLI_MAX_THREADS);
     lorat_precision prec;
     if (!cli_parse_precision(precision_s, &prec))
         return cli_usage_error("bench", usage, "--precision '%s' is not fp32, bf16 or int8", precision_s);

@@ -30,6 +30,9 @@ int cli_opt(int argc, char **argv, int *i, const char *name, const char **value)
 int cli_flag(char **argv, int i, const char *name);
 int cli_parse_int(const char *s, int *out);
 int cli_parse_double(const char *s, double *out); /* the whole string a number, else 0 */
+/* --threads and --jobs: a whole number in 1..CLI_MAX_THREADS, else 0. */
+#define CLI_MAX_THREADS 1024
+int cli_parse_threads(const char *s, int *out);
 /* --precision fp32|bf16|int8 (NULL: fp32): 1 when s names one, else 0. */
 int cli_parse_precision(const char *s, lorat_precision *p);
 #define CLI_PRECISION_USAGE \

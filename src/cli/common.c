@@ -53,6 +53,13 @@ int cli_parse_double(const char *s, double *out) {
     return 1;
 }
 
+int cli_parse_threads(const char *s, int *out) {
+    int v;
+    if (!s || !cli_parse_int(s, &v) || v < 1 || v > CLI_MAX_THREADS) return 0;
+    *out = v;
+    return 1;
+}
+
 int cli_parse_precision(const char *s, lorat_precision *p) {
     if (!s) {
         *p = LORAT_PRECISION_FP32;

@@ -93,10 +93,11 @@ static int run_and_score(const eval_args *a) {
         (a->protocol && metrics_protocol_parse(a->protocol, &protocol, &err)))
         return cli_usage_error("eval", usage, "%s", err.message);
     runner_options ro = {.jobs = 1, .threads = 0, .runs = 1, .quiet = a->quiet};
-    if ((a->jobs && (!cli_parse_int(a->jobs, &ro.jobs) || ro.jobs < 1)) ||
-        (a->threads && (!cli_parse_int(a->threads, &ro.threads) || ro.threads < 1)) ||
+    if ((a->jobs && !cli_parse_threads(a->jobs, &ro.jobs)) ||
+        (a->threads && !cli_parse_threads(a->threads, &ro.threads)) ||
         (a->runs && (!cli_parse_int(a->runs, &ro.runs) || ro.runs < 1)))
-        return cli_usage_error("eval", usage, "--jobs, --threads and --runs take positive numbers");
+        return cli_usage_error("eval", usage, "--jobs and --threads take numbers in 1..%d, --runs a positive number",
+                               CLI_MAX_THREADS);
     char out[4096];
     snprintf(out, sizeof out, "%s", a->out ? a->out : "");
     if (!a->out) snprintf(out, sizeof out, "results/%s", dataset_kind_name(kind));

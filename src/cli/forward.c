@@ -238,8 +238,9 @@ int cli_forward(int argc, char **argv) {
     if (clip_s && (!cli_parse_double(clip_s, &sc.clip) || !(sc.clip > 0)))
         return cli_usage_error("forward", usage, "--clip '%s' is not a positive number", clip_s);
     int threads = 0;
-    if (threads_s && !cli_parse_int(threads_s, &threads))
-        return cli_usage_error("forward", usage, "--threads '%s' is not a number", threads_s);
+    if (threads_s && !cli_parse_threads(threads_s, &threads))
+        return cli_usage_error("forward", usage, "--threads '%s' is not a number in 1..%d", threads_s,
+                               CLI_MAX_THREADS);
     lorat_precision prec;
     if (!cli_parse_precision(precision_s, &prec))
         return cli_usage_error("forward", usage, "--precision '%s' is not fp32, bf16 or int8", precision_s);

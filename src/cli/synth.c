@@ -90,7 +90,7 @@ int cli_synth(int argc, char **argv) {
         return cli_usage_error("synth", usage, "--backgrounds goes with --domain 1");
     p.backgrounds = backgrounds;
     int nthreads = 0;
-    if (threads && (!cli_parse_int(threads, &nthreads) || nthreads < 1))
+    if (threads && !cli_parse_threads(threads, &nthreads))
         return cli_usage_error("synth", usage, "--threads '%s' is not a positive number", threads);
     if (nthreads) omp_set_num_threads(nthreads);
 

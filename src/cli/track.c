@@ -17,6 +17,7 @@
 #include "cli/cli.h"
 #include "core/fileio.h"
 #include "io/image.h"
+#include "data/table.h"
 #include "io/video.h"
 #include "kernels/kernels.h"
 #include "model/model.h"
@@ -69,16 +70,15 @@ static int is_dir(const char *path) {
 }
 
 /* First line of a ground-truth file: x,y,w,h separated by commas, tabs or spaces. */
+/* The first box of a ground-truth file, read as `lorat eval` reads the whole file (the same
+ * table reader: four values on every line, comma, tab or space separated; any other line is an
+ * error naming it). */
 static lorat_status read_first_box(const char *path, lorat_box *b, lorat_error *err) {
-    FILE *f = fopen(path, "r");
-    if (!f) return err_set(err, LORAT_STATUS_IO, "%s: cannot open: %s", path, strerror(errno));
-    char line[512];
-    int ok = fgets(line, sizeof line, f) != NULL;
-    fclose(f);
-    for (char *p = line; ok && *p; p++)
-        if (*p == ',' || *p == '\t') *p = ' ';
-    if (!ok || sscanf(line, "%f %f %f %f", &b->x, &b->y, &b->w, &b->h) != 4)
-        return err_set(err, LORAT_STATUS_FORMAT, "%s: line 1 is not x,y,w,h", path);
+    num_table t;
+    lorat_status st = table_read(path, 4, 0, &t, err);
+    if (st) return st;
+    b->x = (float)t.v[0], b->y = (float)t.v[1], b->w = (float)t.v[2], b->h = (float)t.v[3];
+    table_free(&t);
     return LORAT_STATUS_OK;
 }
 
@@ -131,8 +131,9 @@ int cli_track(int argc, char **argv) {
     if (!!video + !!frames + !!sequence != 1)
         return cli_usage_error("track", usage, "give exactly one of --video, --frames and --sequence");
     int threads = 0;
-    if (threads_s && (!cli_parse_int(threads_s, &threads) || threads < 1))
-        return cli_usage_error("track", usage, "--threads '%s' is not a positive number", threads_s);
+    if (threads_s && !cli_parse_threads(threads_s, &threads))
+        return cli_usage_error("track", usage, "--threads '%s' is not a number in 1..%d", threads_s,
+                               CLI_MAX_THREADS);
     lorat_precision prec;
     if (!cli_parse_precision(precision_s, &prec))
         return cli_usage_error("track", usage, "--precision '%s' is not fp32, bf16 or int8", precision_s);

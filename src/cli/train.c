@@ -166,7 +166,9 @@ int cli_train(int argc, char **argv) {
         } else if (cli_opt(argc, argv, &i, "--rank", &v)) { rank = atoi(v);
         } else if (cli_opt(argc, argv, &i, "--alpha", &v)) { alpha = atof(v);
         } else if (cli_opt(argc, argv, &i, "--workers", &v)) { tc.workers = atoi(v);
-        } else if (cli_opt(argc, argv, &i, "--threads", &v)) { threads = atoi(v);
+        } else if (cli_opt(argc, argv, &i, "--threads", &v)) {
+            if (!cli_parse_threads(v, &threads))
+                return cli_usage_error("train", usage, "--threads '%s' is not a number in 1..%d", v, CLI_MAX_THREADS);
         } else if (cli_opt(argc, argv, &i, "--precision", &v)) {
             if (!cli_parse_precision(v, &tc.precision) || tc.precision == LORAT_PRECISION_INT8)
                 return cli_usage_error("train", usage, "--precision '%s' is not fp32 or bf16", v);

@@ -37,7 +37,7 @@ enum {
     NAME_SHOWN = 256, /* a name from the file, as printed in a message */
 };
 /* Copies of non-contiguous tensors may total the file's size plus this. */
-#define COPY_SLACK ((uint64_t)1 << 30)
+#define COPY_SLACK ((uint64_t)256 << 20)
 
 struct pth_file {
     void *map;

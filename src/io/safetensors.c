@@ -69,12 +69,58 @@ static int json_to_u64(const cJSON *v, uint64_t *out) {
     return 1;
 }
 
-/* The JSON text of an offending value, for messages: "-3", "\"x\"", "null". */
+/* A short description of an offending value, for messages: "-3", "\"x\"", "null", "an array of
+ * 5 values". Never prints a whole array or object: a hostile header's value can be millions of
+ * entries, and the message has 128 bytes. */
 static const char *json_text(char *buf, size_t size, const cJSON *v) {
-    char *s = v ? cJSON_PrintUnformatted(v) : NULL;
-    snprintf(buf, size, "%s", s ? s : "(missing)");
-    cJSON_free(s);
+    if (!v) snprintf(buf, size, "(missing)");
+    else if (cJSON_IsArray(v)) snprintf(buf, size, "an array of %d values", cJSON_GetArraySize(v));
+    else if (cJSON_IsObject(v)) snprintf(buf, size, "an object of %d keys", cJSON_GetArraySize(v));
+    else if (cJSON_IsString(v)) snprintf(buf, size, "\"%.60s%s\"", v->valuestring, strlen(v->valuestring) > 60 ? "..." : "");
+    else if (cJSON_IsNumber(v)) snprintf(buf, size, "%.17g", v->valuedouble);
+    else if (cJSON_IsBool(v)) snprintf(buf, size, "%s", cJSON_IsTrue(v) ? "true" : "false");
+    else snprintf(buf, size, "null");
     return buf;
+}
+
+/* The header's shape before it is parsed: a safetensors header is an object of tensor entries
+ * (objects) whose arrays are a shape (at most TENSOR_MAX_DIMS values) and data offsets (2), and a
+ * metadata object of strings. Nesting deeper than HEADER_MAX_DEPTH or an array longer than
+ * HEADER_MAX_ARRAY is refused here, in one pass over the bytes, before a parser builds a node for
+ * every value (a 100 MB header of one array would take gigabytes). */
+enum { HEADER_MAX_DEPTH = 8, HEADER_MAX_ARRAY = 64 };
+
+static lorat_status header_shape(const char *json, size_t n, const char *path, lorat_error *err) {
+    int depth = 0, in_string = 0, escape = 0;
+    char open[HEADER_MAX_DEPTH + 1];
+    long count[HEADER_MAX_DEPTH + 1];
+    for (size_t i = 0; i < n; i++) {
+        const char ch = json[i];
+        if (in_string) {
+            if (escape) escape = 0;
+            else if (ch == '\\') escape = 1;
+            else if (ch == '"') in_string = 0;
+            continue;
+        }
+        if (ch == '"') {
+            in_string = 1;
+        } else if (ch == '[' || ch == '{') {
+            if (depth == HEADER_MAX_DEPTH)
+                return err_set(err, LORAT_STATUS_FORMAT,
+                               "%s: header nests deeper than %d levels at byte %zu: not a safetensors "
+                               "header", path, HEADER_MAX_DEPTH, i);
+            open[++depth] = ch;
+            count[depth] = 1;
+        } else if (ch == ']' || ch == '}') {
+            if (depth > 0) depth--;
+        } else if (ch == ',' && depth > 0 && open[depth] == '[' && ++count[depth] > HEADER_MAX_ARRAY) {
+            return err_set(err, LORAT_STATUS_FORMAT,
+                           "%s: header has an array of more than %d values at byte %zu: a "
+                           "safetensors header holds only shapes (at most %d values) and data "
+                           "offsets (2)", path, HEADER_MAX_ARRAY, i, TENSOR_MAX_DIMS);
+        }
+    }
+    return LORAT_STATUS_OK;
 }
 
 /* Parses one tensor entry into t (name and data filled by the caller); data_offsets into *begin,
@@ -365,6 +411,10 @@ lorat_status safetensors_open(const char *path, safetensors **out, lorat_error *
     }
     memcpy(json, bytes + 8, (size_t)n);
     json[n] = '\0';
+    if ((s = header_shape(json, (size_t)n, path, err))) {
+        free(json);
+        goto fail;
+    }
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(json, (size_t)n, &end, 0);
     if (!root) {

@@ -11,7 +11,9 @@
 
 #include <stddef.h>
 
-/* Sets the thread count of OpenMP and of the BLAS; n <= 0 leaves it as it is. */
+/* Sets the thread count of OpenMP and of the BLAS; n <= 0 leaves it as it is, more than
+ * KERNELS_MAX_THREADS is taken as that. */
+#define KERNELS_MAX_THREADS 1024
 void kernels_set_threads(int n);
 int kernels_get_threads(void);
 

@@ -7,6 +7,7 @@ void openblas_set_num_threads(int num_threads);
 
 void kernels_set_threads(int n) {
     if (n <= 0) return;
+    if (n > KERNELS_MAX_THREADS) n = KERNELS_MAX_THREADS;
     omp_set_num_threads(n);
     openblas_set_num_threads(n);
 }

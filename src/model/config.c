@@ -6,7 +6,10 @@
  */
 #include "model/config.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,28 +65,106 @@ lorat_status config_from_variant(const char *name, model_config *cfg, lorat_erro
     return config_validate(cfg, err);
 }
 
+/* Limits on every size a configuration (and so a model file's metadata) can give: generous
+ * against the published models (g: dim 1536, depth 40, heads 24, FFN 4096; -378: grids of 27),
+ * and small enough that nothing is allocated for a size that cannot be a LoRAT model. */
+enum {
+    CONFIG_MAX_DIM = 8192,
+    CONFIG_MAX_DEPTH = 256,
+    CONFIG_MAX_HEADS = 256,
+    CONFIG_MAX_FFN = 65536,
+    CONFIG_MAX_PATCH = 64,
+    CONFIG_MAX_POS_GRID = 1024,
+    CONFIG_MAX_GRID = 256,
+    CONFIG_MAX_RANK = 4096,
+};
+#define CONFIG_MAX_PARAMS ((int64_t)4000000000) /* 16 GB of fp32: g-378 has 1.2e9 */
+
+static lorat_status too_large(lorat_error *err, const char *what, long long v, long long limit) {
+    return err_set(err, LORAT_STATUS_BAD_INPUT,
+                   "model configuration: %s %lld is out of range (1..%lld): the file's metadata "
+                   "does not describe a LoRAT model",
+                   what, v, limit);
+}
+
 lorat_status config_validate(model_config *cfg, lorat_error *err) {
-    if (cfg->dim <= 0 || cfg->depth <= 0 || cfg->heads <= 0 || cfg->dim % cfg->heads)
+    const struct {
+        const char *what;
+        int v, max;
+    } sizes[] = {
+        {"dim", cfg->dim, CONFIG_MAX_DIM},
+        {"depth", cfg->depth, CONFIG_MAX_DEPTH},
+        {"heads", cfg->heads, CONFIG_MAX_HEADS},
+        {"ffn_hidden", cfg->ffn_hidden, CONFIG_MAX_FFN},
+        {"patch", cfg->patch, CONFIG_MAX_PATCH},
+        {"pos_grid", cfg->pos_grid, CONFIG_MAX_POS_GRID},
+        {"template_w", cfg->template_w, CONFIG_MAX_GRID},
+        {"template_h", cfg->template_h, CONFIG_MAX_GRID},
+        {"search_w", cfg->search_w, CONFIG_MAX_GRID},
+        {"search_h", cfg->search_h, CONFIG_MAX_GRID},
+    };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        if (sizes[i].v < 1 || sizes[i].v > sizes[i].max)
+            return too_large(err, sizes[i].what, sizes[i].v, sizes[i].max);
+    if (cfg->dim % cfg->heads)
         return err_set(err, LORAT_STATUS_BAD_INPUT,
                        "model configuration: dim %d, depth %d, heads %d is not a valid ViT "
                        "(dim must be a positive multiple of heads)",
                        cfg->dim, cfg->depth, cfg->heads);
     cfg->head_dim = cfg->dim / cfg->heads;
-    if (cfg->ffn_hidden <= 0 || cfg->patch <= 0 || cfg->pos_grid <= 0)
-        return err_set(err, LORAT_STATUS_BAD_INPUT,
-                       "model configuration: ffn_hidden %d, patch %d, pos_grid %d must be positive",
-                       cfg->ffn_hidden, cfg->patch, cfg->pos_grid);
-    if (cfg->template_w <= 0 || cfg->template_h <= 0 || cfg->search_w <= 0 || cfg->search_h <= 0 ||
-        cfg->template_w > cfg->search_w || cfg->template_h > cfg->search_h)
+    if (cfg->template_w > cfg->search_w || cfg->template_h > cfg->search_h)
         return err_set(err, LORAT_STATUS_BAD_INPUT,
                        "model configuration: template grid %dx%d and search grid %dx%d must be "
                        "positive, and the template grid no larger than the search grid (the "
                        "template takes the top-left corner of the search position grid)",
                        cfg->template_w, cfg->template_h, cfg->search_w, cfg->search_h);
-    if (cfg->lora_rank < 0)
-        return err_set(err, LORAT_STATUS_BAD_INPUT, "model configuration: LoRA rank %d < 0",
-                       cfg->lora_rank);
-    if (cfg->layernorm_eps <= 0) cfg->layernorm_eps = 1e-6f;
+    if (cfg->lora_rank < 0 || cfg->lora_rank > CONFIG_MAX_RANK || cfg->lora_rank > cfg->dim)
+        return err_set(err, LORAT_STATUS_BAD_INPUT,
+                       "model configuration: LoRA rank %d is out of range (0..%d, at most dim %d)",
+                       cfg->lora_rank, CONFIG_MAX_RANK, cfg->dim);
+    /* The parameter count in 64 bits from sizes bounded above: no product here can overflow. */
+    const int64_t D = cfg->dim, H = cfg->ffn_hidden, L = cfg->depth, r = cfg->lora_rank;
+    const int64_t fc1 = cfg->swiglu ? 2 * H : H, p = cfg->patch;
+    const int64_t params = L * (4 * D * D + 2 * fc1 * D + 2 * r * (6 * D + fc1 + H)) +
+                           D * 3 * p * p + (int64_t)cfg->search_w * cfg->search_h * D + 8 * D * D;
+    if (params > CONFIG_MAX_PARAMS)
+        return err_set(err, LORAT_STATUS_BAD_INPUT,
+                       "model configuration: %lld parameters (dim %d, depth %d, FFN %d) is more "
+                       "than lorat handles (%lld)",
+                       (long long)params, cfg->dim, cfg->depth, cfg->ffn_hidden,
+                       (long long)CONFIG_MAX_PARAMS);
+    if (!isfinite(cfg->layernorm_eps) || cfg->layernorm_eps < 0)
+        return err_set(err, LORAT_STATUS_BAD_INPUT,
+                       "model configuration: layernorm_eps %g must be a non-negative number",
+                       cfg->layernorm_eps);
+    if (cfg->layernorm_eps == 0) cfg->layernorm_eps = 1e-6f;
+    return LORAT_STATUS_OK;
+}
+
+/* The tracking values a file gives: each in its range, or an error naming it (a value that
+ * would be replaced by a default without a word is a file that says something it does not). */
+static lorat_status check_tracking(const model_config *c, const char *file, lorat_error *err) {
+    const struct {
+        const char *key;
+        float v, lo, hi;
+        int open_lo;
+    } f[] = {
+        {"template_area_factor", c->template_area_factor, 0, 100, 1},
+        {"search_area_factor", c->search_area_factor, 0, 100, 1},
+        {"window_influence", c->window_influence, 0, 1, 0},
+        {"min_box_size", c->min_box_size, 0, 1e6f, 0},
+        {"size_update", c->size_update, 0, 1, 0},
+        {"size_gate", c->size_gate, 0, 0.999999f, 0},
+        {"lora_alpha", c->lora_alpha, -1e9f, 1e9f, 0},
+    };
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        if (!isfinite(f[i].v) || f[i].v > f[i].hi || (f[i].open_lo ? f[i].v <= f[i].lo : f[i].v < f[i].lo))
+            return err_set(err, LORAT_STATUS_FORMAT,
+                           "%s: metadata key '%s' is %g, outside %s%g, %g]", file, f[i].key, f[i].v,
+                           f[i].open_lo ? "(" : "[", f[i].lo, f[i].hi);
+    if (c->box_average < 0 || c->box_average > 8)
+        return err_set(err, LORAT_STATUS_FORMAT, "%s: metadata key 'box_average' is %d, outside 0..8",
+                       file, c->box_average);
     return LORAT_STATUS_OK;
 }
 
@@ -190,7 +271,12 @@ lorat_status config_from_metadata(model_config *cfg, const char *(*lookup)(const
         char *end = NULL;
         switch (meta_fields[i].kind) {
         case META_INT: {
-            long v = strtol(value, &end, 10);
+            errno = 0;
+            long long v = strtoll(value, &end, 10);
+            if (end != value && *end == '\0' && (errno == ERANGE || v < INT_MIN || v > INT_MAX))
+                return err_set(err, LORAT_STATUS_FORMAT,
+                               "%s: metadata key '%s' has the value '%s', which does not fit in a "
+                               "32-bit integer", file, meta_fields[i].key, value);
             *(int *)base = (int)v;
             break;
         }
@@ -205,6 +291,9 @@ lorat_status config_from_metadata(model_config *cfg, const char *(*lookup)(const
                            "which is not a number", file, meta_fields[i].key, value);
     }
     lorat_status st = config_validate(cfg, err);
-    if (st) err_prefix(err, "%s", file);
-    return st;
+    if (st) {
+        err_prefix(err, "%s", file);
+        return st;
+    }
+    return check_tracking(cfg, file, err);
 }

@@ -289,13 +289,43 @@ lorat_status lorat_model_load(const char *path, lorat_model **out, lorat_error *
     *out = NULL;
     safetensors *st_file = NULL;
     lorat_model *m = NULL;
+    unsigned char magic[4] = {0};
+    FILE *fp = fopen(path, "rb");
+    if (fp) {
+        const size_t got = fread(magic, 1, 4, fp);
+        fclose(fp);
+        if (got == 4 && magic[0] == 'P' && magic[1] == 'K' && magic[2] == 3 && magic[3] == 4)
+            return err_set(err, LORAT_STATUS_FORMAT,
+                           "%s: this is a PyTorch .pth (a zip), not a lorat model file: make one "
+                           "with `lorat convert --dinov2 %s [--checkpoint Y.bin] --variant B-224 "
+                           "-o M.safetensors`",
+                           path, path);
+    }
     lorat_status st = safetensors_open(path, &st_file, err);
     if (st) return st;
     model_config cfg;
     if ((st = config_from_metadata(&cfg, meta_lookup, st_file, path, err))) goto done;
-    if ((st = model_create(&cfg, &m, err))) goto done;
     int n = 0;
     const tensor_info *t = safetensors_tensors(st_file, &n);
+    {
+        /* Before anything is allocated for the configuration: the file must hold its tensors
+         * (at 2 bytes a value at least), so a few bytes of metadata cannot ask for gigabytes. */
+        model_counts k;
+        model_count(&cfg, &k);
+        const int64_t want = cfg.lora_rank > 0 && !cfg.lora_merged ? k.total : k.inference;
+        uint64_t have = 0;
+        for (int i = 0; i < n; i++) have += t[i].nbytes;
+        if ((uint64_t)want > have / 2) {
+            st = err_set(err, LORAT_STATUS_FORMAT,
+                         "%s: its metadata describes a model of %lld parameters (%s: dim %d, depth "
+                         "%d), but the file holds only %llu bytes of tensors: the metadata or the "
+                         "file is wrong",
+                         path, (long long)want, cfg.variant, cfg.dim, cfg.depth,
+                         (unsigned long long)have);
+            goto done;
+        }
+    }
+    if ((st = model_create(&cfg, &m, err))) goto done;
     for (int i = 0; i < n; i++)
         if (!model_find_param(m, t[i].name)) {
             st = err_set(err, LORAT_STATUS_FORMAT,

@@ -14,13 +14,21 @@
 typedef struct layout {
     param_desc *p;
     int n, cap;
+    int failed; /* an allocation failed: the layout is incomplete */
 } layout;
 
 static void add(layout *l, float **slot, param_role role, param_kind kind, int ndim, const int64_t *shape,
                 const char *fmt, ...) {
+    if (l->failed) return;
     if (l->n == l->cap) {
-        l->cap = l->cap ? 2 * l->cap : 64;
-        l->p = realloc(l->p, sizeof *l->p * l->cap);
+        const int cap = l->cap ? 2 * l->cap : 64;
+        param_desc *grown = realloc(l->p, sizeof *l->p * cap);
+        if (!grown) {
+            l->failed = 1;
+            return;
+        }
+        l->p = grown;
+        l->cap = cap;
     }
     param_desc *d = &l->p[l->n++];
     memset(d, 0, sizeof *d);
@@ -132,11 +140,20 @@ lorat_status model_create(const model_config *cfg, lorat_model **out, lorat_erro
         return st;
     }
     m->w.blocks = calloc((size_t)cfg->depth, sizeof *m->w.blocks);
+    if (!m->w.blocks) {
+        free(m);
+        return err_set(err, LORAT_STATUS_NO_MEMORY, "cannot allocate the model's %d blocks",
+                       cfg->depth);
+    }
     layout l = {0};
     layout_build(&l, &m->cfg, &m->w);
     m->params = l.p;
     m->n_params = l.n;
-    if (!m->w.blocks || (st = place(m, NULL, err))) {
+    if (l.failed) {
+        lorat_model_free(m);
+        return err_set(err, LORAT_STATUS_NO_MEMORY, "cannot allocate the model's parameter list");
+    }
+    if ((st = place(m, NULL, err))) {
         lorat_model_free(m);
         return st ? st : err_set(err, LORAT_STATUS_NO_MEMORY, "cannot allocate the model");
     }
@@ -235,7 +252,8 @@ lorat_status model_merge_lora(lorat_model *m, lorat_error *err) {
     layout_build(&l, &m->cfg, &m->w);
     m->params = l.p;
     m->n_params = l.n;
-    lorat_status st = place(m, m->frozen, err);
+    lorat_status st = l.failed ? err_set(err, LORAT_STATUS_NO_MEMORY, "cannot allocate the model's parameter list")
+                               : place(m, m->frozen, err);
     if (st) {
         free(old);
         m->trainable = old_trainable; /* freed with the model */

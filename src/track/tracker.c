@@ -113,10 +113,11 @@ lorat_status lorat_tracker_init(lorat_tracker *t, const lorat_image *img, lorat_
                                 lorat_error *err) {
     lorat_status st = check_image(img, err);
     if (st) return st;
-    if (!isfinite(box.x) || !isfinite(box.y) || !isfinite(box.w) || !isfinite(box.h) || box.w <= 0 ||
-        box.h <= 0)
+    if (!isfinite(box.x) || !isfinite(box.y) || !isfinite(box.w) || !isfinite(box.h) || box.w < 1 ||
+        box.h < 1)
         return err_set(err, LORAT_STATUS_BAD_INPUT,
-                       "init box %g,%g,%g,%g (x,y,w,h) must be finite with width and height > 0",
+                       "init box %g,%g,%g,%g (x,y,w,h) must be finite with width and height of at "
+                       "least 1 pixel",
                        box.x, box.y, box.w, box.h);
     if (box.x >= img->width || box.y >= img->height || box.x + box.w <= 0 || box.y + box.h <= 0)
         return err_set(err, LORAT_STATUS_BAD_INPUT,
