@@ -1,9 +1,13 @@
 # The two commands a user needs: `make test` (install, build, run every test) and `make demo`.
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+# make fuzz: each harness for FUZZ_RUNS inputs (FUZZ_SECONDS caps each run), one after another.
+FUZZ_RUNS ?= 10000000
+FUZZ_SECONDS ?= 3600
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps deps-run build test test-asan bench bench-train bench-opencv demo train-demo clean format
+.PHONY: all deps deps-run build test test-asan fuzz fuzz-smoke bench bench-train bench-opencv demo train-demo clean format
 
 all: build
 
@@ -25,6 +29,19 @@ test-asan: deps
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DLORAT_SANITIZE=ON >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure
+
+# The libFuzzer harnesses of tests/fuzz (clang, ASan + UBSan), from seed corpora the tests make;
+# new crashes are written to $(FUZZ_BUILD)/crash-<harness>-*: keep each in
+# tests/fuzz/regressions/<harness>/ with its fix, and make test replays it for good.
+fuzz: deps
+	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DLORAT_FUZZ=ON -DLORAT_WERROR=OFF >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null && cmake --build $(BUILD) -j $(JOBS) --target lorat
+	@scripts/fuzz.sh $(FUZZ_BUILD) $(BUILD)/lorat $(FUZZ_RUNS) $(FUZZ_SECONDS)
+
+# What CI runs: every harness for a few seconds.
+fuzz-smoke:
+	@$(MAKE) --no-print-directory fuzz FUZZ_RUNS=100000000 FUZZ_SECONDS=10
 
 bench: build
 	@bench/compare_pytorch.sh $(BUILD)/lorat B-224 2

@@ -30,6 +30,11 @@ int cli_opt(int argc, char **argv, int *i, const char *name, const char **value)
 int cli_flag(char **argv, int i, const char *name);
 int cli_parse_int(const char *s, int *out);
 int cli_parse_double(const char *s, double *out); /* the whole string a number, else 0 */
+/* Whole strings only, in range (no wrap-around, no trailing junk, no sign for u64): 1, else 0. */
+int cli_parse_int64(const char *s, long long *out);
+int cli_parse_u64(const char *s, unsigned long long *out);
+/* "WxH" token grid: two whole numbers in 1..256 around an x: 1, else 0. */
+int cli_parse_grid(const char *s, int *w, int *h);
 /* --threads and --jobs: a whole number in 1..CLI_MAX_THREADS, else 0. */
 #define CLI_MAX_THREADS 1024
 int cli_parse_threads(const char *s, int *out);

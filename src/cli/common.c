@@ -1,4 +1,7 @@
 /* common.c — helpers shared by the subcommands. */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,17 +42,51 @@ int cli_flag(char **argv, int i, const char *name) {
 
 int cli_parse_int(const char *s, int *out) {
     char *end;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end) return 0;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || *end || errno == ERANGE || v < INT_MIN || v > INT_MAX) return 0;
     *out = (int)v;
+    return 1;
+}
+
+int cli_parse_int64(const char *s, long long *out) {
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || *end || errno == ERANGE) return 0;
+    *out = v;
+    return 1;
+}
+
+int cli_parse_u64(const char *s, unsigned long long *out) {
+    char *end;
+    errno = 0;
+    if (!s || *s == '-' || *s == '+') return 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s || *end || errno == ERANGE) return 0;
+    *out = v;
     return 1;
 }
 
 int cli_parse_double(const char *s, double *out) {
     char *end;
+    errno = 0;
     double v = strtod(s, &end);
-    if (end == s || *end) return 0;
+    if (end == s || *end || errno == ERANGE || !isfinite(v)) return 0;
     *out = v;
+    return 1;
+}
+
+int cli_parse_grid(const char *s, int *w, int *h) {
+    const char *x = s ? strpbrk(s, "xX") : NULL;
+    if (!x || x == s || strlen(s) > 16) return 0;
+    char a[17];
+    snprintf(a, sizeof a, "%.*s", (int)(x - s), s);
+    int gw, gh;
+    if (!cli_parse_int(a, &gw) || !cli_parse_int(x + 1, &gh) || gw < 1 || gh < 1 || gw > 256 || gh > 256)
+        return 0;
+    *w = gw;
+    *h = gh;
     return 1;
 }
 

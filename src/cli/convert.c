@@ -21,11 +21,6 @@ static const char *usage =
     "  --dtype       the tensors' type in the file: f32 (default) or bf16 (half the size; every\n"
     "                file loads at every --precision). --model rewrites a lorat model file.";
 
-static int parse_grid(const char *s, int *w, int *h) {
-    char x;
-    return sscanf(s, "%d%c%d", w, &x, h) == 3 && (x == 'x' || x == 'X') && *w > 0 && *h > 0;
-}
-
 int cli_convert(int argc, char **argv) {
     const char *dinov2 = NULL, *checkpoint = NULL, *variant = NULL, *output = NULL;
     const char *tgrid = NULL, *sgrid = NULL, *heads = NULL, *saf = NULL, *seed_s = NULL;
@@ -81,15 +76,20 @@ int cli_convert(int argc, char **argv) {
         cfg.min_box_size = 10.0f;
         cfg.layernorm_eps = 1e-6f;
     }
-    if (tgrid && !parse_grid(tgrid, &cfg.template_w, &cfg.template_h))
+    if (tgrid && !cli_parse_grid(tgrid, &cfg.template_w, &cfg.template_h))
         return cli_usage_error("convert", usage, "--template-grid '%s' is not WxH", tgrid);
-    if (sgrid && !parse_grid(sgrid, &cfg.search_w, &cfg.search_h))
+    if (sgrid && !cli_parse_grid(sgrid, &cfg.search_w, &cfg.search_h))
         return cli_usage_error("convert", usage, "--search-grid '%s' is not WxH", sgrid);
     if (heads && !cli_parse_int(heads, &cfg.heads))
         return cli_usage_error("convert", usage, "--heads '%s' is not a number", heads);
-    if (saf) cfg.search_area_factor = strtof(saf, NULL);
+    double saf_v = 0;
+    if (saf && (!cli_parse_double(saf, &saf_v) || !(saf_v > 0 && saf_v <= 100)))
+        return cli_usage_error("convert", usage, "--search-area-factor '%s' is not a number in (0, 100]", saf);
+    if (saf) cfg.search_area_factor = (float)saf_v;
     if (!variant && model_infer_backbone(dinov2, &cfg, &err)) return cli_fail("convert", &err);
-    uint64_t seed = seed_s ? strtoull(seed_s, NULL, 10) : 0;
+    unsigned long long seed = 0;
+    if (seed_s && !cli_parse_u64(seed_s, &seed))
+        return cli_usage_error("convert", usage, "--seed '%s' is not a whole number in 0..2^64-1", seed_s);
     if (!checkpoint) cfg.lora_rank = 0; /* nothing to merge: head and type embedding are seeded */
 
     lorat_model *m = NULL;

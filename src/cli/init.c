@@ -23,11 +23,6 @@ static const char *usage =
     "             (--mlp: MLP hidden size, default 4·dim when --dim is given; --heads: default dim/64)\n"
     "  presets:";
 
-static int parse_grid(const char *s, int *w, int *h) {
-    char x;
-    return sscanf(s, "%d%c%d", w, &x, h) == 3 && (x == 'x' || x == 'X') && *w > 0 && *h > 0;
-}
-
 static void print_usage(FILE *f) {
     fprintf(f, "usage: %s\n", usage);
     for (int i = 0; i < init_n_presets; i++) fprintf(f, "    %-4s %s\n", init_presets[i].name, init_presets[i].note);
@@ -84,31 +79,28 @@ int cli_init(int argc, char **argv) {
         (mlp_s && (!cli_parse_int(mlp_s, &cfg.ffn_hidden) || cfg.ffn_hidden <= 0)) ||
         (patch_s && (!cli_parse_int(patch_s, &cfg.patch) || cfg.patch <= 0)))
         return cli_usage_error("init", usage, "--depth, --heads, --mlp and --patch take positive numbers");
-    if (tgrid && !parse_grid(tgrid, &cfg.template_w, &cfg.template_h))
+    if (tgrid && !cli_parse_grid(tgrid, &cfg.template_w, &cfg.template_h))
         return cli_usage_error("init", usage, "--template-grid '%s' is not WxH", tgrid);
-    if (sgrid && !parse_grid(sgrid, &cfg.search_w, &cfg.search_h))
+    if (sgrid && !cli_parse_grid(sgrid, &cfg.search_w, &cfg.search_h))
         return cli_usage_error("init", usage, "--search-grid '%s' is not WxH", sgrid);
     if (saf) {
-        char *end;
-        cfg.search_area_factor = strtof(saf, &end);
-        if (*end || !(cfg.search_area_factor > 0))
-            return cli_usage_error("init", usage, "--search-area-factor '%s' is not a positive number", saf);
+        double v;
+        if (!cli_parse_double(saf, &v) || !(v > 0 && v <= 100))
+            return cli_usage_error("init", usage, "--search-area-factor '%s' is not a number in (0, 100]", saf);
+        cfg.search_area_factor = (float)v;
     }
     if (any_custom) snprintf(cfg.variant, sizeof cfg.variant, "custom");
     cfg.pos_grid = cfg.search_w > cfg.search_h ? cfg.search_w : cfg.search_h;
-    uint64_t seed = 0;
-    if (seed_s) {
-        char *end;
-        seed = strtoull(seed_s, &end, 10);
-        if (*end || end == seed_s) return cli_usage_error("init", usage, "--seed '%s' is not a number", seed_s);
-    }
+    unsigned long long seed = 0;
+    if (seed_s && !cli_parse_u64(seed_s, &seed))
+        return cli_usage_error("init", usage, "--seed '%s' is not a whole number in 0..2^64-1", seed_s);
 
     float layerscale = 1e-5f;
     if (ls_s) {
-        char *end;
-        layerscale = strtof(ls_s, &end);
-        if (*end || end == ls_s || !(layerscale > 0) || layerscale > 10)
+        double v;
+        if (!cli_parse_double(ls_s, &v) || !(v > 0) || v > 10)
             return cli_usage_error("init", usage, "--layerscale '%s' is not a number in (0, 10]", ls_s);
+        layerscale = (float)v;
     }
     int pos_sincos = 0;
     if (pos_s) {

@@ -83,7 +83,15 @@ static lorat_status read_first_box(const char *path, lorat_box *b, lorat_error *
 }
 
 static lorat_status write_boxes(const char *path, const lorat_box *boxes, int n, lorat_error *err) {
-    size_t cap = (size_t)n * 64 + 1, len = 0;
+    /* Each line measured before it is written: a box's digits are not bounded by anything but
+     * the float format (an init box of 1e30 prints 36 digits a value). */
+    size_t cap = 1, len = 0;
+    for (int i = 0; i < n; i++) {
+        const int w = snprintf(NULL, 0, "%.4f,%.4f,%.4f,%.4f\n", boxes[i].x, boxes[i].y, boxes[i].w,
+                               boxes[i].h);
+        if (w < 0) return err_set(err, LORAT_STATUS_INTERNAL, "%s: cannot format box %d", path, i + 1);
+        cap += (size_t)w;
+    }
     char *text = malloc(cap);
     if (!text) return err_set(err, LORAT_STATUS_NO_MEMORY, "%s: out of memory", path);
     for (int i = 0; i < n; i++)

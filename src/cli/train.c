@@ -51,11 +51,6 @@ static const char *usage =
     "  16 --accum 8), a checkpoint every 10 epochs keeping 5. Writes DIR/log.jsonl,\n"
     "  DIR/checkpoint/epoch_N/{model,state}.safetensors and, at the end, DIR/model.safetensors.";
 
-static int parse_grid(const char *s, int *w, int *h) {
-    char x;
-    return sscanf(s, "%d%c%d", w, &x, h) == 3 && (x == 'x' || x == 'X') && *w > 0 && *h > 0;
-}
-
 static int is_lorat_model(const char *path) {
     safetensors *st = NULL;
     if (safetensors_open(path, &st, NULL)) return 0;
@@ -101,14 +96,17 @@ static int build_model(const build_args *a, lorat_model **out, lorat_error *err)
             snprintf(cfg.variant, sizeof cfg.variant, "custom");
             cfg.template_area_factor = 2, cfg.search_area_factor = 4, cfg.window_influence = 0.45f;
             cfg.min_box_size = 10, cfg.layernorm_eps = 1e-6f;
-            if (a->heads) cfg.heads = atoi(a->heads);
+            if (a->heads && (!cli_parse_int(a->heads, &cfg.heads) || cfg.heads < 1 || cfg.heads > 256)) {
+                rc = cli_usage_error("train", usage, "--heads '%s' is not a number in 1..256", a->heads);
+                goto done;
+            }
             if (model_infer_backbone(a->backbone, &cfg, err)) goto done;
         }
-        if (a->tgrid && !parse_grid(a->tgrid, &cfg.template_w, &cfg.template_h)) {
+        if (a->tgrid && !cli_parse_grid(a->tgrid, &cfg.template_w, &cfg.template_h)) {
             rc = cli_usage_error("train", usage, "--template-grid '%s' is not WxH", a->tgrid);
             goto done;
         }
-        if (a->sgrid && !parse_grid(a->sgrid, &cfg.search_w, &cfg.search_h)) {
+        if (a->sgrid && !cli_parse_grid(a->sgrid, &cfg.search_w, &cfg.search_h)) {
             rc = cli_usage_error("train", usage, "--search-grid '%s' is not WxH", a->sgrid);
             goto done;
         }
@@ -135,6 +133,25 @@ static lorat_status rebuild(void *ctx, lorat_model **out, lorat_error *err) {
     return LORAT_STATUS_OK;
 }
 
+/* An option's number: the whole string, in [lo, hi] (REAL_OPT: in (lo, hi]), or a usage error
+ * that names the option, its value and the range. */
+#define INT_OPT(name, lo, hi, dst)                                                                 \
+    do {                                                                                           \
+        int n_;                                                                                    \
+        if (!cli_parse_int(v, &n_) || n_ < (lo) || n_ > (hi))                                      \
+            return cli_usage_error("train", usage, "%s '%s' is not a number in %d..%d", name, v, \
+                                   (lo), (hi));                                                    \
+        (dst) = n_;                                                                                \
+    } while (0)
+#define REAL_OPT(name, lo, hi, dst)                                                                \
+    do {                                                                                           \
+        double x_;                                                                                 \
+        if (!cli_parse_double(v, &x_) || !(x_ > (lo) && x_ <= (hi)))                               \
+            return cli_usage_error("train", usage, "%s '%s' is not a number in (%g, %g]", name, v, \
+                                   (double)(lo), (double)(hi));                                    \
+        (dst) = x_;                                                                                \
+    } while (0)
+
 int cli_train(int argc, char **argv) {
     trainer_config tc;
     trainer_config_default(&tc);
@@ -151,31 +168,42 @@ int cli_train(int argc, char **argv) {
                    cli_opt(argc, argv, &i, "--template-grid", &tgrid) || cli_opt(argc, argv, &i, "--search-grid", &sgrid) ||
                    cli_opt(argc, argv, &i, "--heads", &heads_s) || cli_opt(argc, argv, &i, "--out", &tc.out_dir)) {
         } else if (cli_opt(argc, argv, &i, "--val", &val_spec) || cli_opt(argc, argv, &i, "--val-split", &val_split)) {
-        } else if (cli_opt(argc, argv, &i, "--val-every", &v)) { tc.val_every = atoi(v);
-        } else if (cli_opt(argc, argv, &i, "--epochs", &v)) { tc.epochs = atoi(v);
-        } else if (cli_opt(argc, argv, &i, "--stop-after", &v)) { tc.stop_after = atoi(v);
-            if (tc.stop_after < 1) return cli_usage_error("train", usage, "--stop-after takes a positive number of epochs");
-        } else if (cli_opt(argc, argv, &i, "--samples-per-epoch", &v)) { tc.samples_per_epoch = atoll(v);
-        } else if (cli_opt(argc, argv, &i, "--batch", &v)) { tc.batch = atoi(v);
-        } else if (cli_opt(argc, argv, &i, "--accum", &v)) { tc.accum = atoi(v);
-        } else if (cli_opt(argc, argv, &i, "--lr", &v)) { tc.lr = atof(v);
+        } else if (cli_opt(argc, argv, &i, "--val-every", &v)) { INT_OPT("--val-every", 1, 100000, tc.val_every);
+        } else if (cli_opt(argc, argv, &i, "--epochs", &v)) { INT_OPT("--epochs", 1, 100000, tc.epochs);
+        } else if (cli_opt(argc, argv, &i, "--stop-after", &v)) { INT_OPT("--stop-after", 1, 100000, tc.stop_after);
+        } else if (cli_opt(argc, argv, &i, "--samples-per-epoch", &v)) {
+            long long n;
+            if (!cli_parse_int64(v, &n) || n < 1 || n > (1LL << 40))
+                return cli_usage_error("train", usage, "--samples-per-epoch '%s' is not a number in 1..2^40", v);
+            tc.samples_per_epoch = n;
+        } else if (cli_opt(argc, argv, &i, "--batch", &v)) { INT_OPT("--batch", 1, 65536, tc.batch);
+        } else if (cli_opt(argc, argv, &i, "--accum", &v)) { INT_OPT("--accum", 1, 65536, tc.accum);
+        } else if (cli_opt(argc, argv, &i, "--lr", &v)) { REAL_OPT("--lr", 0, 10, tc.lr);
         } else if (cli_tracking_opt(argc, argv, &i, &tracking)) {
-        } else if (cli_opt(argc, argv, &i, "--translation-jitter", &v)) { tc.translation_jitter = atof(v);
-            if (!(tc.translation_jitter > 0)) return cli_usage_error("train", usage, "--translation-jitter takes a positive number");
-        } else if (cli_opt(argc, argv, &i, "--warmup-epochs", &v)) { tc.warmup_epochs = atoi(v);
-        } else if (cli_opt(argc, argv, &i, "--rank", &v)) { rank = atoi(v);
-        } else if (cli_opt(argc, argv, &i, "--alpha", &v)) { alpha = atof(v);
-        } else if (cli_opt(argc, argv, &i, "--workers", &v)) { tc.workers = atoi(v);
+        } else if (cli_opt(argc, argv, &i, "--translation-jitter", &v)) {
+            REAL_OPT("--translation-jitter", 0, 100, tc.translation_jitter);
+        } else if (cli_opt(argc, argv, &i, "--warmup-epochs", &v)) {
+            int w;
+            if (!cli_parse_int(v, &w) || w < 0 || w > 100000)
+                return cli_usage_error("train", usage, "--warmup-epochs '%s' is not a number in 0..100000", v);
+            tc.warmup_epochs = w;
+        } else if (cli_opt(argc, argv, &i, "--rank", &v)) { INT_OPT("--rank", 1, 4096, rank);
+        } else if (cli_opt(argc, argv, &i, "--alpha", &v)) { REAL_OPT("--alpha", 0, 1e6, alpha);
+        } else if (cli_opt(argc, argv, &i, "--workers", &v)) { INT_OPT("--workers", 1, 256, tc.workers);
         } else if (cli_opt(argc, argv, &i, "--threads", &v)) {
             if (!cli_parse_threads(v, &threads))
                 return cli_usage_error("train", usage, "--threads '%s' is not a number in 1..%d", v, CLI_MAX_THREADS);
         } else if (cli_opt(argc, argv, &i, "--precision", &v)) {
             if (!cli_parse_precision(v, &tc.precision) || tc.precision == LORAT_PRECISION_INT8)
                 return cli_usage_error("train", usage, "--precision '%s' is not fp32 or bf16", v);
-        } else if (cli_opt(argc, argv, &i, "--seed", &v)) { tc.seed = strtoull(v, NULL, 10);
-        } else if (cli_opt(argc, argv, &i, "--save-every", &v)) { tc.save_every = atoi(v);
-        } else if (cli_opt(argc, argv, &i, "--keep", &v)) { tc.keep = atoi(v);
-        } else if (cli_opt(argc, argv, &i, "--log-every", &v)) { tc.log_every = atoi(v);
+        } else if (cli_opt(argc, argv, &i, "--seed", &v)) {
+            unsigned long long seed;
+            if (!cli_parse_u64(v, &seed))
+                return cli_usage_error("train", usage, "--seed '%s' is not a whole number in 0..2^64-1", v);
+            tc.seed = seed;
+        } else if (cli_opt(argc, argv, &i, "--save-every", &v)) { INT_OPT("--save-every", 1, 100000, tc.save_every);
+        } else if (cli_opt(argc, argv, &i, "--keep", &v)) { INT_OPT("--keep", 1, 100000, tc.keep);
+        } else if (cli_opt(argc, argv, &i, "--log-every", &v)) { INT_OPT("--log-every", 1, 1000000000, tc.log_every);
         } else if (cli_flag(argv, i, "--full")) { tc.full = 1;
         } else if (cli_flag(argv, i, "--resume")) { tc.resume = 1;
         } else if (cli_flag(argv, i, "--recompute")) { tc.recompute = 1;
@@ -184,9 +212,8 @@ int cli_train(int argc, char **argv) {
         } else { return cli_usage_error("train", usage, "unknown argument '%s'", argv[i]); }
     }
     if (!n_data || !backbone || !tc.out_dir) return cli_usage_error("train", usage, "--data, --backbone and --out are required");
-    if (tc.epochs < 1 || tc.batch < 1 || tc.accum < 1 || tc.workers < 1 || tc.samples_per_epoch < 1 || rank < 1 ||
-        tc.save_every < 1 || tc.log_every < 1 || tc.warmup_epochs < 0 || !(tc.lr > 0) || tc.val_every < 1)
-        return cli_usage_error("train", usage, "numbers out of range");
+    if (tc.stop_after > tc.epochs)
+        return cli_usage_error("train", usage, "--stop-after %d is past --epochs %d", tc.stop_after, tc.epochs);
     model_config probe = {0}; /* the tracking options' values, checked now; written into the model below */
     int urc = cli_tracking_apply(&tracking, &probe, "train", usage);
     if (urc) return urc;

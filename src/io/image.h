@@ -19,7 +19,8 @@ typedef struct image {
 
 /* Decodes a JPEG or PNG (chosen by the file's magic bytes, not its name) into img, reusing
  * img->data when it is large enough. Grey and palette images become RGB; alpha is dropped;
- * 16-bit PNG is reduced to 8 bits. */
+ * 16-bit PNG is reduced to 8 bits. img->data stays the caller's to free (image_free), after a
+ * failure too: a decode that fails half-way may have grown it. */
 lorat_status image_read(const char *path, image *img, lorat_error *err);
 /* Same, from memory. name is only used in messages. */
 lorat_status image_decode(const uint8_t *bytes, size_t n, const char *name, image *img, lorat_error *err);

@@ -119,6 +119,10 @@ lorat_status lorat_tracker_init(lorat_tracker *t, const lorat_image *img, lorat_
                        "init box %g,%g,%g,%g (x,y,w,h) must be finite with width and height of at "
                        "least 1 pixel",
                        box.x, box.y, box.w, box.h);
+    if (fabsf(box.x) > 1e7f || fabsf(box.y) > 1e7f || box.w > 1e7f || box.h > 1e7f)
+        return err_set(err, LORAT_STATUS_BAD_INPUT,
+                       "init box %g,%g,%g,%g (x,y,w,h): coordinates and sizes beyond 1e7 pixels "
+                       "are not a box in a frame", box.x, box.y, box.w, box.h);
     if (box.x >= img->width || box.y >= img->height || box.x + box.w <= 0 || box.y + box.h <= 0)
         return err_set(err, LORAT_STATUS_BAD_INPUT,
                        "init box %g,%g,%g,%g (x,y,w,h) lies outside the %dx%d image",
