@@ -33,7 +33,8 @@ test-asan: deps
 # The libFuzzer harnesses of tests/fuzz (clang, ASan + UBSan), from seed corpora the tests make;
 # new crashes are written to $(FUZZ_BUILD)/crash-<harness>-*: keep each in
 # tests/fuzz/regressions/<harness>/ with its fix, and make test replays it for good.
-fuzz: deps
+fuzz:
+	@scripts/install-deps.sh fuzz
 	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DLORAT_FUZZ=ON -DLORAT_WERROR=OFF >/dev/null
 	@cmake --build $(FUZZ_BUILD) -j $(JOBS)
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null && cmake --build $(BUILD) -j $(JOBS) --target lorat

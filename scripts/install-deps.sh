@@ -3,6 +3,7 @@
 #   scripts/install-deps.sh            build, test and demo
 #   scripts/install-deps.sh run        build and demo only (no PyTorch: `make demo` on a fresh machine)
 #   scripts/install-deps.sh opencv     also python3-opencv, for bench/opencv_trackers.py
+#   scripts/install-deps.sh fuzz       also clang and its libFuzzer runtime, for make fuzz
 # mate-backgrounds holds the photographs behind the demo's synthetic domain 1.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libopenblas-openmp-dev libcjson-dev zlib1g-dev
@@ -12,7 +13,8 @@ case "${1:-test}" in
   run) ;;
   test) pkgs+=(python3-torch python3-numpy) ;;
   opencv) pkgs+=(python3-torch python3-numpy python3-opencv) ;;
-  *) echo "install-deps: unknown profile '$1' (run, test, opencv)" >&2; exit 2 ;;
+  fuzz) pkgs+=(python3-torch python3-numpy clang libclang-rt-14-dev) ;;
+  *) echo "install-deps: unknown profile '$1' (run, test, opencv, fuzz)" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${pkgs[@]}"; do

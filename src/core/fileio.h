@@ -12,6 +12,10 @@
 #include "core/error.h"
 
 /* Writes the concatenation of n parts (parts[i] of sizes[i] bytes) to path atomically. */
+/* Removes the temporary files of file_write_atomic ("<name>.tmp.<pid>") in dir that a process
+ * killed mid-write left behind: those whose process is gone. Returns how many. */
+int file_remove_stale_temps(const char *dir);
+
 lorat_status file_write_atomic(const char *path, const void *const *parts, const size_t *sizes, int n,
                                lorat_error *err);
 

@@ -3,6 +3,7 @@
  * Zips are written through libzip (lorat's own reader in io/zip.c uses the ziparc_ prefix, so
  * the two never clash).
  */
+#include "core/fileio.h"
 #include "eval/results.h"
 
 #include <errno.h>
@@ -191,40 +192,11 @@ static lorat_status make_dirs(const char *dir, lorat_error *err) {
     return LORAT_STATUS_OK;
 }
 
-/* Writes len bytes to path through a temporary file beside it, fsync, rename. */
+/* Writes len bytes to path atomically (core/fileio: a temporary file beside it, fsync, rename). */
 static lorat_status write_atomic(const char *path, const char *data, size_t len,
                                  lorat_error *err) {
-    size_t n = strlen(path);
-    char *tmp = malloc(n + 16);
-    if (!tmp) return err_set(err, LORAT_STATUS_NO_MEMORY, "out of memory");
-    memcpy(tmp, path, n);
-    memcpy(tmp + n, ".tmp.XXXXXX", 12);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        lorat_status s =
-            err_set(err, LORAT_STATUS_IO, "cannot create %s: %s", tmp, strerror(errno));
-        free(tmp);
-        return s;
-    }
-    size_t done = 0;
-    while (done < len) {
-        ssize_t w = write(fd, data + done, len - done);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) break;
-        done += (size_t)w;
-    }
-    int bad = done != len || fchmod(fd, 0644) != 0 || fsync(fd) != 0;
-    int saved = bad ? errno : 0;
-    if (close(fd) != 0) bad = 1;
-    if (!bad && rename(tmp, path) == 0) {
-        free(tmp);
-        return LORAT_STATUS_OK;
-    }
-    if (!saved) saved = errno;
-    unlink(tmp);
-    lorat_status s = err_set(err, LORAT_STATUS_IO, "cannot write %s: %s", path, strerror(saved));
-    free(tmp);
-    return s;
+    const void *parts[1] = {data};
+    return file_write_atomic(path, parts, &len, 1, err);
 }
 
 /* Appends printf output to a growing buffer. */

@@ -3,8 +3,10 @@
  * counter; each owns a tracker and an image buffer. The first error stops the others at their
  * next sequence boundary; finished sequences stay written.
  */
+#include "core/fileio.h"
 #include "eval/runner.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <omp.h>
 #include <pthread.h>
@@ -146,6 +148,34 @@ static void *job(void *arg) {
     return NULL;
 }
 
+/* The temporary files an earlier run killed mid-write left in the output folder and the folders
+ * inside it (one per sequence, or per repetition): a resumed run leaves the tree as one
+ * uninterrupted run would. */
+static void remove_stale_temps(const char *out) {
+    file_remove_stale_temps(out);
+    DIR *d = opendir(out);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", out, e->d_name);
+        struct stat st;
+        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+            file_remove_stale_temps(path);
+            DIR *d2 = opendir(path);
+            struct dirent *e2;
+            while (d2 && (e2 = readdir(d2))) { /* OUT/run_00N/<seq>/ */
+                if (e2->d_name[0] == '.') continue;
+                char sub[4400];
+                snprintf(sub, sizeof sub, "%s/%s", path, e2->d_name);
+                if (stat(sub, &st) == 0 && S_ISDIR(st.st_mode)) file_remove_stale_temps(sub);
+            }
+            if (d2) closedir(d2);
+        }
+    }
+    if (d) closedir(d);
+}
+
 lorat_status runner_run(const dataset *ds, const lorat_model *model, const runner_options *o,
                         runner_stats *stats, lorat_error *err) {
     memset(stats, 0, sizeof *stats);
@@ -154,6 +184,7 @@ lorat_status runner_run(const dataset *ds, const lorat_model *model, const runne
     shared s = {.ds = ds, .model = model, .o = o, .lock = PTHREAD_MUTEX_INITIALIZER};
     s.todo = malloc(sizeof(int) * ((size_t)ds->count * o->runs + 1));
     if (!s.todo) return err_set(err, LORAT_STATUS_NO_MEMORY, "out of memory");
+    remove_stale_temps(o->out_dir);
     for (int i = 0; i < ds->count; i++)
         for (int r = 1; r <= o->runs; r++) {
             if (finished(ds, o, i, r))

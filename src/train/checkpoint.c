@@ -387,9 +387,15 @@ lorat_status checkpoint_save(const char *out, int64_t epoch, const lorat_model *
     if (unlink(path) != 0 && errno != ENOENT)
         return err_set(err, LORAT_STATUS_IO, "%s: cannot replace: %s", path, strerror(errno));
     snprintf(path, sizeof path, "%s/%s", dir, MODEL_FILE);
-    if ((st = checkpoint_write_model(path, m, full, err))) return st;
-    snprintf(path, sizeof path, "%s/%s", dir, STATE_FILE);
-    if ((st = checkpoint_write_state(path, opt, s, err))) return st;
+    if (!(st = checkpoint_write_model(path, m, full, err))) {
+        snprintf(path, sizeof path, "%s/%s", dir, STATE_FILE);
+        st = checkpoint_write_state(path, opt, s, err);
+    }
+    if (st) { /* nothing half-written stays: the epoch's folder goes, the earlier ones are kept */
+        lorat_error ignored;
+        remove_dir(dir, &ignored);
+        return st;
+    }
     if (keep_last <= 0) return LORAT_STATUS_OK;
 
     int64_t *epochs = NULL;

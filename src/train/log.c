@@ -3,8 +3,11 @@
  */
 #include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/fileio.h"
 #include "train/log.h"
 
 lorat_status train_log_open(train_log *log, const char *path, lorat_error *err) {
@@ -13,6 +16,43 @@ lorat_status train_log_open(train_log *log, const char *path, lorat_error *err) 
     log->f = fopen(path, "a");
     if (!log->f) return err_set(err, LORAT_STATUS_IO, "%s: cannot open the training log: %m", path);
     return LORAT_STATUS_OK;
+}
+
+lorat_status train_log_open_resumed(train_log *log, const char *path, int64_t step,
+                                    lorat_error *err) {
+    FILE *f = fopen(path, "rb");
+    if (f) {
+        char *kept = NULL, *line = NULL;
+        size_t len = 0, cap = 0, line_cap = 0;
+        ssize_t n;
+        lorat_status st = LORAT_STATUS_OK;
+        while (!st && (n = getline(&line, &line_cap, f)) > 0) {
+            long long s;
+            /* a line cut short by a kill has no newline: it goes */
+            if (line[n - 1] != '\n' || sscanf(line, "{\"step\": %lld", &s) != 1 || s > step) continue;
+            if (len + (size_t)n > cap) {
+                size_t grown_cap = (len + (size_t)n) * 2 + 4096;
+                char *grown = realloc(kept, grown_cap);
+                if (!grown) {
+                    st = err_set(err, LORAT_STATUS_NO_MEMORY, "%s: out of memory", path);
+                    break;
+                }
+                kept = grown;
+                cap = grown_cap;
+            }
+            memcpy(kept + len, line, (size_t)n);
+            len += (size_t)n;
+        }
+        fclose(f);
+        free(line);
+        if (!st) {
+            const void *parts[1] = {kept ? kept : ""};
+            st = file_write_atomic(path, parts, &len, 1, err);
+        }
+        free(kept);
+        if (st) return st;
+    }
+    return train_log_open(log, path, err);
 }
 
 /* %.9g keeps a float's every digit and a double's useful ones; null for NaN and infinities. */

@@ -30,6 +30,11 @@ typedef struct train_log {
 
 /* Opens path for appending (created when absent). */
 lorat_status train_log_open(train_log *log, const char *path, lorat_error *err);
+/* For a resumed run: first drops the lines of steps after `step` (those the checkpoint does not
+ * hold: the resumed run logs them again) and a last line cut short by a kill, rewriting the file
+ * atomically; then opens it for appending. The log is then one run's, step after step. */
+lorat_status train_log_open_resumed(train_log *log, const char *path, int64_t step,
+                                    lorat_error *err);
 /* Writes one line and flushes it. */
 lorat_status train_log_write(train_log *log, const train_log_entry *e, lorat_error *err);
 void train_log_close(train_log *log);

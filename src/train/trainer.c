@@ -9,6 +9,7 @@
  */
 #include "train/trainer.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/fileio.h"
 #include "data/loader.h"
 #include "eval/runner.h"
 #include "eval/score.h"
@@ -221,8 +223,25 @@ lorat_status trainer_run(lorat_model *m, const trainer_config *c, lorat_error *e
         }
     }
     if ((st = loader_seek(ld, start_epoch, 0, err))) goto done;
+    /* what runs killed mid-write left: temporary files of dead processes */
+    file_remove_stale_temps(c->out_dir);
+    {
+        char ckdir[4200];
+        snprintf(ckdir, sizeof ckdir, "%s/checkpoint", c->out_dir);
+        file_remove_stale_temps(ckdir);
+        DIR *d = opendir(ckdir);
+        struct dirent *e;
+        while (d && (e = readdir(d)))
+            if (!strncmp(e->d_name, "epoch_", 6)) {
+                char sub[4500];
+                snprintf(sub, sizeof sub, "%s/%s", ckdir, e->d_name);
+                file_remove_stale_temps(sub);
+            }
+        if (d) closedir(d);
+    }
     snprintf(path, sizeof path, "%s/log.jsonl", c->out_dir);
-    if ((st = train_log_open(&log, path, err))) goto done;
+    if ((st = c->resume ? train_log_open_resumed(&log, path, t, err) : train_log_open(&log, path, err)))
+        goto done;
     if (!c->quiet) {
         print_memory_plan(m, g, opt, ws, &lc, c->full);
         fprintf(stderr, "lorat train: %d epochs x %lld steps of %d x %d samples, lr %g (warmup %d epochs), %d threads, %d loader workers\n",
