@@ -98,6 +98,13 @@ static int bench_train(const char *variant, const char *model_path, int full, in
     float *z = malloc(nz * 4), *x = malloc(nx * 4), *gt = malloc(sizeof(float) * 4 * B);
     float *dscore = malloc(sizeof(float) * B * Nx), *dboxes = malloc(sizeof(float) * B * Nx * 4);
     uint8_t *mask = calloc((size_t)B * cfg.template_w * cfg.template_h, 1);
+    double *times = malloc(sizeof(double) * (iters + 1));
+    if (!z || !x || !gt || !dscore || !dboxes || !mask || !times) {
+        free(z), free(x), free(gt), free(dscore), free(dboxes), free(mask), free(times);
+        adamw_free(opt), free(segs), train_workspace_free(ws), model_grads_free(g), lorat_model_free(m);
+        err_set(&err, LORAT_STATUS_NO_MEMORY, "cannot allocate the batch of %d", B);
+        return cli_fail("bench", &err);
+    }
     rng r;
     rng_seed(&r, 3);
     for (size_t i = 0; i < nz; i++) z[i] = rng_normal(&r);
@@ -106,7 +113,6 @@ static int bench_train(const char *variant, const char *model_path, int full, in
         gt[4 * b] = 0.3f, gt[4 * b + 1] = 0.35f, gt[4 * b + 2] = 0.62f, gt[4 * b + 3] = 0.7f;
         for (int i = 0; i < cfg.template_w * cfg.template_h; i++) mask[b * cfg.template_w * cfg.template_h + i] = (uint8_t)(i % 3 == 0);
     }
-    double *times = malloc(sizeof(double) * (iters + 1));
     for (int it = 0; it <= iters; it++) { /* the first is a warm-up */
         double t0 = omp_get_wtime();
         model_grads_zero(g);
@@ -166,8 +172,8 @@ int cli_bench(int argc, char **argv) {
     int threads = 0, iters = 5, B = 1, rank = 64;
     if ((threads_s && !cli_parse_threads(threads_s, &threads)) || (iters_s && !cli_parse_int(iters_s, &iters)) ||
         (batch_s && !cli_parse_int(batch_s, &B)) || (rank_s && !cli_parse_int(rank_s, &rank)) || iters < 1 ||
-        B < 1 || rank < 1)
-        return cli_usage_error("bench", usage, "--threads (1..%d), --iters, --batch and --rank take positive numbers",
+        B < 1 || rank < 1 || iters > 100000 || B > 4096 || rank > 4096)
+        return cli_usage_error("bench", usage, "--threads (1..%d), --iters (1..100000), --batch and --rank (1..4096) take numbers in their ranges",
                                CLI_MAX_THREADS);
     lorat_precision prec;
     if (!cli_parse_precision(precision_s, &prec))
@@ -202,6 +208,14 @@ int cli_bench(int argc, char **argv) {
     size_t nx = (size_t)B * 3 * c->search_w * p * c->search_h * p;
     float *z = malloc(nz * 4), *x = malloc(nx * 4), *score = malloc((size_t)B * Nx * 4), *boxes = malloc((size_t)B * Nx * 16);
     uint8_t *mask = calloc((size_t)B * c->template_w * c->template_h, 1);
+    double *times = malloc(sizeof(double) * iters);
+    if (!z || !x || !score || !boxes || !mask || !times) {
+        free(z), free(x), free(score), free(boxes), free(mask), free(times);
+        model_workspace_free(ws);
+        lorat_model_free(m);
+        err_set(&err, LORAT_STATUS_NO_MEMORY, "cannot allocate the batch of %d", B);
+        return cli_fail("bench", &err);
+    }
     rng r;
     rng_seed(&r, 2);
     for (size_t i = 0; i < nz; i++) z[i] = rng_normal(&r);
@@ -211,7 +225,6 @@ int cli_bench(int argc, char **argv) {
     const char *pn = compute_precision_name(prec);
     forward_probe probe = {.timing = 1};
     model_forward(m, ws, z, x, mask, B, score, boxes, NULL); /* warm-up */
-    double *times = malloc(sizeof(double) * iters);
     for (int it = 0; it < iters; it++) {
         double t0 = omp_get_wtime();
         model_forward(m, ws, z, x, mask, B, score, boxes, &probe);

@@ -95,9 +95,9 @@ static int run_and_score(const eval_args *a) {
     runner_options ro = {.jobs = 1, .threads = 0, .runs = 1, .quiet = a->quiet};
     if ((a->jobs && !cli_parse_threads(a->jobs, &ro.jobs)) ||
         (a->threads && !cli_parse_threads(a->threads, &ro.threads)) ||
-        (a->runs && (!cli_parse_int(a->runs, &ro.runs) || ro.runs < 1)))
-        return cli_usage_error("eval", usage, "--jobs and --threads take numbers in 1..%d, --runs a positive number",
-                               CLI_MAX_THREADS);
+        (a->runs && (!cli_parse_int(a->runs, &ro.runs) || ro.runs < 1 || ro.runs > RESULTS_MAX_RUNS)))
+        return cli_usage_error("eval", usage, "--jobs and --threads take numbers in 1..%d, --runs in 1..%d",
+                               CLI_MAX_THREADS, RESULTS_MAX_RUNS);
     char out[4096];
     snprintf(out, sizeof out, "%s", a->out ? a->out : "");
     if (!a->out) snprintf(out, sizeof out, "results/%s", dataset_kind_name(kind));

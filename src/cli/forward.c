@@ -229,8 +229,8 @@ int cli_forward(int argc, char **argv) {
     adamw_config_default(&sc.opt);
     if ((steps_s || lr_s || wd_s || clip_s) && !(want_grad && steps_s))
         return cli_usage_error("forward", usage, "--steps needs --grad, and --lr, --weight-decay and --clip need --steps");
-    if (steps_s && (!cli_parse_int(steps_s, &sc.steps) || sc.steps < 1))
-        return cli_usage_error("forward", usage, "--steps '%s' is not a positive number", steps_s);
+    if (steps_s && (!cli_parse_int(steps_s, &sc.steps) || sc.steps < 1 || sc.steps > 100000))
+        return cli_usage_error("forward", usage, "--steps '%s' is not a number in 1..100000", steps_s);
     if (lr_s && (!cli_parse_double(lr_s, &sc.lr) || !(sc.lr >= 0)))
         return cli_usage_error("forward", usage, "--lr '%s' is not a non-negative number", lr_s);
     if (wd_s && (!cli_parse_double(wd_s, &sc.opt.weight_decay) || !(sc.opt.weight_decay >= 0)))
@@ -269,6 +269,11 @@ int cli_forward(int argc, char **argv) {
                                       (int64_t[]){-1, 3, c->template_h * p, c->template_w * p}, &err);
     if (!tz) goto fail;
     const int64_t B = tz->shape[0];
+    if (B < 1 || B > 4096) {
+        err_set(&err, LORAT_STATUS_BAD_INPUT, "%s: z has a batch of %lld; lorat forward takes 1..4096",
+                inputs, (long long)B);
+        goto fail;
+    }
     const tensor_info *tx = get_input(in, inputs, "x", 4, (int64_t[]){B, 3, c->search_h * p, c->search_w * p}, &err);
     if (!tx) goto fail;
     const tensor_info *tm = get_input(in, inputs, "z_feat_mask", 3, (int64_t[]){B, c->template_h, c->template_w}, &err);

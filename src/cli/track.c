@@ -221,6 +221,11 @@ int cli_track(int argc, char **argv) {
         }
         write_out = 1;
         if (n_boxes == cap) {
+            if (cap >= (1 << 28)) { /* 268 million frames: days of video at 1000 fps */
+                err_set(&err, LORAT_STATUS_UNSUPPORTED, "frame %d: more frames than lorat track keeps boxes for (%d)", f,
+                        1 << 28);
+                goto done;
+            }
             cap = cap ? 2 * cap : 256;
             lorat_box *nb = realloc(boxes, sizeof *boxes * cap);
             if (!nb) { err_set(&err, LORAT_STATUS_NO_MEMORY, "out of memory at frame %d", f); goto done; }

@@ -580,13 +580,17 @@ static lorat_status read_meta(const char *dir, dataset_sequence *seq, lorat_erro
         while (*p == ' ' || *p == '\t') p++;
         if (!strncmp(p, "resolution", 10) && (p[10] == ':' || p[10] == ' ')) {
             const char *v = strchr(p, ':');
-            int w = 0, h = 0, used = 0;
-            if (!v || sscanf(v + 1, " ( %d , %d )%n", &w, &h, &used) != 2 || used == 0 ||
-                w <= 0 || h <= 0)
+            /* read as long (no undefined %d overflow), then bounded: a frame side of at most
+             * 65535 pixels */
+            long lw = 0, lh = 0;
+            int used = 0;
+            if (!v || sscanf(v + 1, " ( %9ld , %9ld )%n", &lw, &lh, &used) != 2 || used == 0 ||
+                lw <= 0 || lh <= 0 || lw > 65535 || lh > 65535)
                 s = err_set(err, LORAT_STATUS_FORMAT,
                             "%s:%d: cannot read the resolution '%s' (expected \"resolution: "
-                            "(W, H)\" with W, H > 0)",
+                            "(W, H)\" with W, H in 1..65535)",
                             path, line, v ? v + 1 : p);
+            const int w = (int)lw, h = (int)lh;
             seq->width = w;
             seq->height = h;
         }

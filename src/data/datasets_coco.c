@@ -66,6 +66,12 @@ static lorat_status read_whole(const char *path, char **text, size_t *len, lorat
         fclose(f);
         return err_set(err, LORAT_STATUS_IO, "cannot read %s: not a seekable file", path);
     }
+    /* COCO train2017's instances file is 448 MB; 2 GiB is a file that is not one */
+    if ((unsigned long)size > (2UL << 30)) {
+        fclose(f);
+        return err_set(err, LORAT_STATUS_FORMAT, "%s: %ld bytes, more than a COCO annotation file may be "
+                       "(2 GiB)", path, size);
+    }
     char *buf = malloc((size_t)size + 1);
     if (!buf) {
         fclose(f);
@@ -204,10 +210,10 @@ static lorat_status extract_images(struct ds_coco *c, const cJSON *arr, lorat_er
                            "%s: images[%d] is not an object with an integer id, a file_name, a "
                            "width and a height",
                            c->json, i);
-        if (!(w >= 1 && h >= 1 && w <= 1e6 && h <= 1e6 && w == floor(w) && h == floor(h)))
+        if (!(w >= 1 && h >= 1 && w <= 65535 && h <= 65535 && w == floor(w) && h == floor(h)))
             return err_set(err, LORAT_STATUS_FORMAT,
-                           "%s: images[%d] (id %" PRId64 ") has size %gx%g: whole numbers >= 1 "
-                           "expected",
+                           "%s: images[%d] (id %" PRId64 ") has size %gx%g: whole numbers in "
+                           "1..65535 expected",
                            c->json, i, d->id, w, h);
         d->width = (int)w;
         d->height = (int)h;

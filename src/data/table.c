@@ -22,6 +22,13 @@ lorat_status table_slurp(const char *path, char **text, size_t *len, lorat_error
         return err_set(err, LORAT_STATUS_NO_MEMORY, "out of memory reading %s", path);
     }
     for (;;) {
+        if (n > TABLE_MAX_BYTES) {
+            free(buf);
+            fclose(f);
+            return err_set(err, LORAT_STATUS_FORMAT,
+                           "%s: more than %zu bytes: not a ground-truth, label or result file",
+                           path, TABLE_MAX_BYTES);
+        }
         if (cap - n < 2) {
             char *nb = realloc(buf, cap * 2);
             if (!nb) {
@@ -123,6 +130,11 @@ lorat_status table_parse(const char *text, size_t len, const char *name, int col
                 }
                 s = err_set(err, LORAT_STATUS_FORMAT, "%s:%d: %d values, expected %d", name, line,
                             more, cols);
+                goto fail;
+            }
+            if (count >= TABLE_MAX_VALUES) {
+                s = err_set(err, LORAT_STATUS_FORMAT, "%s:%d: more than %zu values in the file (the limit)",
+                            name, line, TABLE_MAX_VALUES);
                 goto fail;
             }
             if (!push(t, &cap, count, v)) {

@@ -16,6 +16,11 @@
 
 #include "core/error.h"
 
+/* Limits: a text file of a benchmark is read whole only up to TABLE_MAX_BYTES, and a table holds
+ * at most TABLE_MAX_VALUES numbers (LaSOT's longest sequence, 10,000 frames × 4, is far below). */
+#define TABLE_MAX_BYTES ((size_t)1 << 30)
+#define TABLE_MAX_VALUES ((size_t)1 << 27)
+
 typedef struct num_table {
     int rows, cols;
     double *v; /* rows × cols, row-major */

@@ -113,6 +113,12 @@ lorat_status results_read_sequence(const char *dir, const char *name, const char
         if ((s = ds_list(folder, NULL, &files, &nfiles, err))) goto done;
         runs = 0;
         for (int i = 0; i < nfiles; i++) runs += run_number(files[i], used) >= 1;
+        if (runs > RESULTS_MAX_RUNS) {
+            s = err_set(err, LORAT_STATUS_FORMAT,
+                        "%s holds %d repetitions (%s_NNN.txt), more than lorat scores (%d)", folder,
+                        runs, used, RESULTS_MAX_RUNS);
+            goto done;
+        }
     }
     num_table *tabs = calloc((size_t)runs, sizeof *tabs);
     if (!tabs) {

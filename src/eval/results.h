@@ -29,6 +29,9 @@ typedef enum results_layout {
 /* GOT-10k (and custom, which has GOT-10k's layout): GOT10K; everything else: PLAIN. */
 results_layout results_layout_for(dataset_kind kind);
 
+/* Repetitions of one sequence that a results folder may hold (and `lorat eval --runs` run). */
+#define RESULTS_MAX_RUNS 1000
+
 typedef struct results_sequence {
     char *path;   /* the (first) file read, for messages */
     int runs;     /* repetitions: 1, or the number of <seq>_NNN.txt files */

@@ -46,6 +46,9 @@
 
 /* 2^28 pixels (16384 × 16384) is 768 MiB of RGB: anything larger is not a video frame. */
 #define IMAGE_MAX_PIXELS ((int64_t)1 << 28)
+/* An image file larger than this is refused before it is read: 256 MiB holds an uncompressed
+ * PNG of IMAGE_MAX_PIXELS / 3 pixels. */
+#define IMAGE_MAX_FILE_BYTES ((int64_t)256 << 20)
 /* libjpeg's own limit on either side. */
 #define JPEG_MAX_SIDE 65500
 
@@ -509,6 +512,11 @@ static lorat_status read_file(const char *path, uint8_t **out, size_t *size, lor
         return err_set(err, LORAT_STATUS_IO, "cannot read image %s: %s: check the path", path,
                        strerror(e));
     }
+    if (S_ISREG(st.st_mode) && st.st_size > IMAGE_MAX_FILE_BYTES) {
+        close(fd);
+        return err_set(err, LORAT_STATUS_FORMAT, "%s: %lld bytes, more than an image file may be (%lld)",
+                       path, (long long)st.st_size, (long long)IMAGE_MAX_FILE_BYTES);
+    }
     size_t cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1 : 65536, n = 0;
     uint8_t *buf = malloc(cap);
     if (!buf) {
@@ -517,6 +525,12 @@ static lorat_status read_file(const char *path, uint8_t **out, size_t *size, lor
     }
     for (;;) {
         if (n == cap) {
+            if ((int64_t)cap > IMAGE_MAX_FILE_BYTES) {
+                free(buf);
+                close(fd);
+                return err_set(err, LORAT_STATUS_FORMAT, "%s: more than %lld bytes, more than an image file may be",
+                               path, (long long)IMAGE_MAX_FILE_BYTES);
+            }
             uint8_t *p = realloc(buf, cap * 2);
             if (!p) {
                 free(buf);

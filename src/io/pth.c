@@ -285,7 +285,8 @@ static lorat_status hook_persistent_load(pickle *pk, void *ctx, const pickle_val
     const pickle_value *key = a[2];
     if (key->s.n > STORAGE_KEY_MAX)
         return pickle_fail(pk, LORAT_STATUS_FORMAT,
-                           "a storage key is %zu bytes long: the pickle is corrupt", key->s.n);
+                           "a storage key is %zu bytes long (torch.save writes a few digits; the limit is "
+                           "%d): the pickle is corrupt", key->s.n, (int)STORAGE_KEY_MAX);
     char name[PREFIX_MAX + 5 + STORAGE_KEY_MAX];
     memcpy(name, c->prefix, c->prefix_len);
     memcpy(name + c->prefix_len, "data/", 5);
@@ -470,8 +471,10 @@ static lorat_status collect_tensors(pth_file *f, const pickle_value *root, const
         }
     }
     size_t n = count_tensors(root), name_bytes = 0;
-    if (n > (size_t)INT32_MAX / 2)
-        return err_set(err, LORAT_STATUS_UNSUPPORTED, "%s: holds too many tensors (%zu)", path, n);
+    if (n > (size_t)1 << 20)
+        return err_set(err, LORAT_STATUS_UNSUPPORTED,
+                       "%s: holds %zu tensors, more than lorat reads (%d; a DINOv2 backbone has a few "
+                       "hundred)", path, n, 1 << 20);
     for (size_t i = 0; i + 1 < root->seq.n; i += 2)
         if (root->seq.items[i]->kind == PICKLE_STR && as(root->seq.items[i + 1], OBJ_TENSOR))
             name_bytes += root->seq.items[i]->s.n + 1;

@@ -34,6 +34,8 @@
 
 /* The same cap as the reference implementation: a header this large is corruption, not a model. */
 #define HEADER_MAX ((uint64_t)100000000)
+/* Tensors (and metadata keys) in one file: g-378 with LoRA has about 1,300. */
+#define ST_MAX_TENSORS (1 << 20)
 /* Integers above 2^53 cannot be held exactly by the double cJSON parses numbers into. */
 #define JSON_INT_MAX ((double)9007199254740992.0)
 #define METADATA_KEY "__metadata__"
@@ -270,6 +272,10 @@ static lorat_status load_header(safetensors *st, const char *path, const cJSON *
         }
     }
 
+    if (n_entries > ST_MAX_TENSORS || n_meta > ST_MAX_TENSORS)
+        return err_set(err, LORAT_STATUS_UNSUPPORTED,
+                       "%s: the header lists %d tensors and %d metadata keys, more than lorat reads "
+                       "(%d each)", path, n_entries, n_meta, ST_MAX_TENSORS);
     st->tensors = calloc((size_t)n_entries + 1, sizeof *st->tensors);
     st->by_name = calloc((size_t)n_entries + 1, sizeof *st->by_name);
     st->meta = calloc(2 * (size_t)n_meta + 1, sizeof *st->meta);

@@ -166,8 +166,9 @@ lorat_status video_open(const char *path, video_reader **out, lorat_error *err) 
     v->h = v->dec->height;
     if (v->w <= 0 || v->h <= 0 || (int64_t)v->w * v->h > VIDEO_MAX_PIXELS) {
         s = err_set(err, LORAT_STATUS_FORMAT,
-                    "%s: the video stream has an impossible frame size %dx%d: the file is corrupt",
-                    path, v->w, v->h);
+                    "%s: the video stream's frame size %dx%d is impossible (positive, at most %lld "
+                    "pixels): the file is corrupt",
+                    path, v->w, v->h, (long long)VIDEO_MAX_PIXELS);
         goto fail;
     }
     AVRational r = st->avg_frame_rate;
@@ -226,8 +227,9 @@ static lorat_status convert_frame(video_reader *v, image *img, lorat_error *err)
     int w = f->width, h = f->height;
     if (w <= 0 || h <= 0 || (int64_t)w * h > VIDEO_MAX_PIXELS)
         return err_set(err, LORAT_STATUS_FORMAT,
-                       "%s: frame %lld has an impossible size %dx%d: the video is corrupt", v->path,
-                       (long long)v->index, w, h);
+                       "%s: frame %lld has an impossible size %dx%d (positive, at most %lld pixels): "
+                       "the video is corrupt", v->path, (long long)v->index, w, h,
+                       (long long)VIDEO_MAX_PIXELS);
     int full = f->color_range == AVCOL_RANGE_JPEG;
     enum AVPixelFormat fmt = unjpeg((enum AVPixelFormat)f->format, &full);
     /* swscale's tables are indexed by the AVCOL_SPC_* value; unknown means BT.601, as in FFmpeg. */

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+enum { ZIP_MAX_MEMBERS = 1 << 20 };
+
 enum {
     SIG_LOCAL = 0x04034b50,
     SIG_CENTRAL = 0x02014b50,
@@ -138,6 +140,10 @@ lorat_status ziparc_open(ziparc_archive *z, const uint8_t *base, uint64_t size, 
                        path, (unsigned long long)count, (unsigned long long)cd_size,
                        (unsigned long long)cd_offset, (unsigned long long)size);
 
+    /* a torch.save archive holds one member per storage plus a few: a million is no checkpoint */
+    if (count > ZIP_MAX_MEMBERS)
+        return err_set(err, LORAT_STATUS_UNSUPPORTED, "%s: %llu zip entries, more than lorat reads (%d)", path,
+                       (unsigned long long)count, ZIP_MAX_MEMBERS);
     z->members = calloc(count ? (size_t)count : 1, sizeof *z->members);
     if (!z->members)
         return err_set(err, LORAT_STATUS_NO_MEMORY, "%s: no memory for %llu zip entries", path,

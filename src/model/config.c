@@ -82,8 +82,8 @@ enum {
 
 static lorat_status too_large(lorat_error *err, const char *what, long long v, long long limit) {
     return err_set(err, LORAT_STATUS_BAD_INPUT,
-                   "model configuration: %s %lld is out of range (1..%lld): the file's metadata "
-                   "does not describe a LoRAT model",
+                   "model configuration: %s %lld is out of range (1..%lld): not the size of a "
+                   "LoRAT model",
                    what, v, limit);
 }
 
@@ -106,6 +106,17 @@ lorat_status config_validate(model_config *cfg, lorat_error *err) {
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
         if (sizes[i].v < 1 || sizes[i].v > sizes[i].max)
             return too_large(err, sizes[i].what, sizes[i].v, sizes[i].max);
+    const struct {
+        const char *what;
+        int v;
+    } flags[] = {{"swiglu", cfg->swiglu},
+                 {"lora_rslora", cfg->lora_rslora},
+                 {"lora_has_alpha", cfg->lora_has_alpha},
+                 {"lora_merged", cfg->lora_merged}};
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+        if (flags[i].v != 0 && flags[i].v != 1)
+            return err_set(err, LORAT_STATUS_BAD_INPUT, "model configuration: %s is %d, not 0 or 1",
+                           flags[i].what, flags[i].v);
     if (cfg->dim % cfg->heads)
         return err_set(err, LORAT_STATUS_BAD_INPUT,
                        "model configuration: dim %d, depth %d, heads %d is not a valid ViT "

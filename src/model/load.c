@@ -64,7 +64,12 @@ static int64_t scalar_int(const tensor_info *t) {
     case DTYPE_I64: memcpy(&v, t->data, 8); break;
     case DTYPE_I32: { int32_t x; memcpy(&x, t->data, 4); v = x; break; }
     case DTYPE_BOOL: case DTYPE_U8: v = *(const uint8_t *)t->data; break;
-    default: { float x; dtype_to_f32(&x, t->data, t->dtype, 1); v = (int64_t)x; break; }
+    default: { /* a float holding a whole number; anything else reads as -1 (out of every range) */
+        float x;
+        dtype_to_f32(&x, t->data, t->dtype, 1);
+        v = isfinite(x) && fabsf(x) < 1e15f ? (int64_t)x : -1;
+        break;
+    }
     }
     return v;
 }
@@ -84,12 +89,17 @@ lorat_status model_infer_backbone(const char *dinov2_path, model_config *cfg, lo
                        "%s: no patch_embed.proj.weight (D,3,p,p) or pos_embed (1,1+G·G,D): not a "
                        "DINOv2 backbone state dict", dinov2_path);
     }
-    cfg->dim = (int)pw->shape[0];
-    cfg->patch = (int)pw->shape[2];
-    cfg->pos_grid = (int)lrint(sqrt((double)(pos->shape[1] - 1)));
+    /* Sizes read from the tensors, clamped into int before config_validate judges them (a value
+     * past 2^31 becomes -1, never a wrapped one that looks valid). */
+#define AS_INT(v) ((v) >= 0 && (v) <= INT32_MAX ? (int)(v) : -1)
+    cfg->dim = AS_INT(pw->shape[0]);
+    cfg->patch = AS_INT(pw->shape[2]);
+    cfg->pos_grid = pos->shape[1] >= 2 && pos->shape[1] <= ((int64_t)1 << 40)
+                        ? (int)lrint(sqrt((double)(pos->shape[1] - 1)))
+                        : -1;
     cfg->depth = 0;
     char name[64];
-    for (;;) {
+    for (; cfg->depth <= 1024;) {
         snprintf(name, sizeof name, "blocks.%d.norm1.weight", cfg->depth);
         if (!tensor_file_find(&f, name)) break;
         cfg->depth++;
@@ -97,7 +107,10 @@ lorat_status model_infer_backbone(const char *dinov2_path, model_config *cfg, lo
     const tensor_info *w12 = tensor_file_find(&f, "blocks.0.mlp.w12.weight");
     const tensor_info *fc1 = tensor_file_find(&f, "blocks.0.mlp.fc1.weight");
     cfg->swiglu = w12 != NULL;
-    cfg->ffn_hidden = w12 ? (int)w12->shape[0] / 2 : fc1 ? (int)fc1->shape[0] : 0;
+    cfg->ffn_hidden = w12 && w12->ndim >= 1 ? AS_INT(w12->shape[0] / 2)
+                      : fc1 && fc1->ndim >= 1 ? AS_INT(fc1->shape[0])
+                                              : 0;
+#undef AS_INT
     if (cfg->heads <= 0) cfg->heads = cfg->dim / 64 > 0 ? cfg->dim / 64 : 1;
     tensor_file_close(&f);
     return LORAT_STATUS_OK;

@@ -216,6 +216,17 @@ lorat_status checkpoint_read_state(const char *path, adamw *opt, train_state *s,
     if ((st = meta_i64(f, path, "epoch", &s->epoch, err)) ||
         (st = meta_i64(f, path, "iteration", &s->iteration, err)))
         goto done;
+    int64_t step_value;
+    memcpy(&step_value, step->data, 8);
+    /* Bounds before anything is used: a run of a million epochs of 2^40 steps is no run */
+    if (s->epoch < 0 || s->epoch > 1000000 || s->iteration < 0 || s->iteration > ((int64_t)1 << 40) ||
+        step_value < 0 || step_value > ((int64_t)1 << 40)) {
+        st = err_set(err, LORAT_STATUS_FORMAT,
+                     "%s: epoch %lld, iteration %lld, optimiser step %lld are out of range (epoch "
+                     "0..1000000, iteration and step 0..2^40): the state is corrupt",
+                     path, (long long)s->epoch, (long long)s->iteration, (long long)step_value);
+        goto done;
+    }
     int n = 0, moments = 0;
     const tensor_info *t = safetensors_tensors(f, &n);
     for (int i = 0; i < n; i++)
@@ -245,6 +256,11 @@ lorat_status checkpoint_read_state(const char *path, adamw *opt, train_state *s,
         }
     memcpy(&opt->step, step->data, 8);
     const tensor_info *rng = safetensors_find(f, "rng_state");
+    if (rng && rng->nbytes > 4096) {
+        st = err_set(err, LORAT_STATUS_FORMAT, "%s: rng_state of %zu bytes, more than a generator's state (4096)",
+                     path, rng->nbytes);
+        goto done;
+    }
     if (rng && rng->nbytes) {
         if (!(s->rng = malloc(rng->nbytes))) goto oom;
         memcpy(s->rng, rng->data, rng->nbytes);
