@@ -21,6 +21,7 @@
 #include "model/model.h"
 #include "train/loss.h"
 #include "train/optim.h"
+#include "train/step.h"
 
 static const char *usage =
     "lorat bench [--variant B-224 | --model M.safetensors] [--precision P] [--threads N] [--iters N]\n"
@@ -56,7 +57,13 @@ static double peak_rss_mb(void) {
     return ru.ru_maxrss / 1024.0; /* kilobytes on Linux */
 }
 
-/* --train: one training step, timed, on random data. */
+static lorat_status one_batch(void *ctx, int k, train_micro *mb, lorat_error *err) {
+    (void)k, (void)err;
+    *mb = *(const train_micro *)ctx;
+    return LORAT_STATUS_OK;
+}
+
+/* --train: one training step (train/step.c, the trainer's), timed, on random data. */
 static int bench_train(const char *variant, const char *model_path, int full, int recompute, int rank, int B,
                        int iters, int json, lorat_precision prec) {
     lorat_error err = {0};
@@ -73,11 +80,6 @@ static int bench_train(const char *variant, const char *model_path, int full, in
     cfg.lora_rank = rank, cfg.lora_alpha = (float)rank, cfg.lora_has_alpha = 1;
     if (full) cfg.lora_rank = 0;
     lorat_model *m = NULL;
-    model_grads *g = NULL;
-    train_workspace *ws = NULL;
-    optim_segment *segs = NULL;
-    int n_segs = 0;
-    adamw *opt = NULL;
     if (model_create(&cfg, &m, &err)) return cli_fail("bench", &err);
     fill_random(m);
     if (model_prepare(m, prec, COMPUTE_TRAINING, &err) ||
@@ -87,21 +89,19 @@ static int bench_train(const char *variant, const char *model_path, int full, in
     }
     adamw_config ac;
     adamw_config_default(&ac);
-    if (model_grads_create(m, full, &g, &err) || train_workspace_create(m, B, full, recompute, &ws, &err) ||
-        optim_segments_for_model(m, g->trainable, full ? g->frozen : NULL, &segs, &n_segs, &err) ||
-        adamw_create(segs, n_segs, &ac, &opt, &err)) {
-        adamw_free(opt), free(segs), train_workspace_free(ws), model_grads_free(g), lorat_model_free(m);
+    train_stepper stp;
+    if (train_stepper_create(&stp, m, B, full, recompute, &ac, NULL, &err)) {
+        lorat_model_free(m);
         return cli_fail("bench", &err);
     }
-    const int p = cfg.patch, Nx = cfg.search_w * cfg.search_h;
+    const int p = cfg.patch;
     size_t nz = (size_t)B * 3 * cfg.template_w * p * cfg.template_h * p, nx = (size_t)B * 3 * cfg.search_w * p * cfg.search_h * p;
     float *z = malloc(nz * 4), *x = malloc(nx * 4), *gt = malloc(sizeof(float) * 4 * B);
-    float *dscore = malloc(sizeof(float) * B * Nx), *dboxes = malloc(sizeof(float) * B * Nx * 4);
     uint8_t *mask = calloc((size_t)B * cfg.template_w * cfg.template_h, 1);
     double *times = malloc(sizeof(double) * (iters + 1));
-    if (!z || !x || !gt || !dscore || !dboxes || !mask || !times) {
-        free(z), free(x), free(gt), free(dscore), free(dboxes), free(mask), free(times);
-        adamw_free(opt), free(segs), train_workspace_free(ws), model_grads_free(g), lorat_model_free(m);
+    if (!z || !x || !gt || !mask || !times) {
+        free(z), free(x), free(gt), free(mask), free(times);
+        train_stepper_free(&stp), lorat_model_free(m);
         err_set(&err, LORAT_STATUS_NO_MEMORY, "cannot allocate the batch of %d", B);
         return cli_fail("bench", &err);
     }
@@ -113,18 +113,16 @@ static int bench_train(const char *variant, const char *model_path, int full, in
         gt[4 * b] = 0.3f, gt[4 * b + 1] = 0.35f, gt[4 * b + 2] = 0.62f, gt[4 * b + 3] = 0.7f;
         for (int i = 0; i < cfg.template_w * cfg.template_h; i++) mask[b * cfg.template_w * cfg.template_h + i] = (uint8_t)(i % 3 == 0);
     }
+    train_micro mb = {z, x, mask, gt};
     for (int it = 0; it <= iters; it++) { /* the first is a warm-up */
         double t0 = omp_get_wtime();
-        model_grads_zero(g);
-        model_train_forward(m, ws, z, x, mask);
-        loss_value lv;
-        loss_forward_backward(&lv, dscore, dboxes, NULL, ws->score, ws->boxes, gt, B, cfg.search_h, cfg.search_w);
-        model_backward(m, ws, g, dscore, dboxes, mask);
-        grads_clip(segs, n_segs, 1.0);
-        adamw_step(opt, 1e-4);
-        model_weights_changed(m, full);
+        train_step_result res;
+        if (train_step(&stp, one_batch, &mb, 1, 1e-4, 1.0, &res, &err)) break;
         times[it] = omp_get_wtime() - t0;
     }
+    const model_grads *g = stp.g;
+    const adamw *opt = stp.opt;
+    const train_workspace *ws = stp.ws;
     double rss = peak_rss_mb(); /* before the SGEMM measurement allocates its matrices */
     double planned = (model_weight_bytes(m) + 4.0 * (g->n_trainable + g->n_frozen + 2.0 * opt->n_moments + ws->floats)) / 1048576.0;
     qsort(times + 1, iters, sizeof(double), cmp_double);
@@ -146,8 +144,8 @@ static int bench_train(const char *variant, const char *model_path, int full, in
                "%.1f%% of the %s GEMM peak (%.1f GFLOP/s, same run); peak memory %.1f MB (planned %.1f MB)\n",
                cfg.variant, full ? "full fine-tuning" : "LoRA", recompute ? " (recompute)" : "", pn, m->be->isa, B,
                threads, step, B / step, gflops, peak > 0 ? 100 * gflops / peak : 0, pn, peak, rss, planned);
-    free(times), free(z), free(x), free(gt), free(dscore), free(dboxes), free(mask);
-    adamw_free(opt), free(segs), train_workspace_free(ws), model_grads_free(g), lorat_model_free(m);
+    free(times), free(z), free(x), free(gt), free(mask);
+    train_stepper_free(&stp), lorat_model_free(m);
     return 0;
 }
 

@@ -89,7 +89,7 @@ static void make_one(loader *l, worker *w, slot *sl, int64_t k, int b) {
     lorat_error err;
     memset(&err, 0, sizeof err);
     int64_t epoch = k / l->steps, step = k % l->steps;
-    lorat_status st = loader_make_sample(&l->smp, pc, epoch, step * l->cfg.batch + b, &w->img_z,
+    lorat_status st = loader_make_sample(&l->smp, pc, epoch, step * l->cfg.global_batch + l->cfg.shard_offset + b, &w->img_z,
                                          &w->img_x, w->scratch, &out, &info, &err);
     lb->source[b] = info.pair.source;
     lb->sequence[b] = info.pair.sequence;
@@ -172,6 +172,14 @@ lorat_status loader_create(loader **out, const loader_config *cfg, lorat_error *
     loader *l = calloc(1, sizeof *l);
     if (!l) return err_set(err, LORAT_STATUS_NO_MEMORY, "out of memory");
     l->cfg = *cfg;
+    if (l->cfg.global_batch <= 0) l->cfg.global_batch = cfg->batch, l->cfg.shard_offset = 0;
+    if (l->cfg.shard_offset < 0 || l->cfg.shard_offset + cfg->batch > l->cfg.global_batch) {
+        const int gb = l->cfg.global_batch, off = l->cfg.shard_offset;
+        free(l);
+        return err_set(err, LORAT_STATUS_BAD_INPUT,
+                       "a shard of %d samples at offset %d does not fit in a global batch of %d",
+                       cfg->batch, off, gb);
+    }
     if (!l->cfg.samples_per_epoch) l->cfg.samples_per_epoch = 131072;
     if (!l->cfg.max_gap) l->cfg.max_gap = SAMPLER_MAX_GAP_DEFAULT;
     lorat_status st = sampler_init(&l->smp, cfg->datasets, cfg->weights, cfg->sources,
@@ -180,13 +188,14 @@ lorat_status loader_create(loader **out, const loader_config *cfg, lorat_error *
         free(l);
         return st;
     }
-    l->steps = l->cfg.samples_per_epoch / cfg->batch;
+    l->steps = l->cfg.samples_per_epoch / l->cfg.global_batch;
     if (l->steps < 1) {
         long long n = (long long)l->cfg.samples_per_epoch;
+        const int gb = l->cfg.global_batch;
         sampler_free(&l->smp);
         free(l);
         return err_set(err, LORAT_STATUS_BAD_INPUT, "%lld samples per epoch make no batch of %d", n,
-                       cfg->batch);
+                       gb);
     }
     l->ring = cfg->prefetch > 0 ? cfg->prefetch : cfg->workers + 1;
     if (l->ring < 2) l->ring = 2;

@@ -33,6 +33,12 @@ typedef struct loader_config {
     uint64_t seed;
     int64_t samples_per_epoch; /* 0: 131072 (LoRAT) */
     int max_gap;               /* 0: 100 */
+    /* Data-parallel runs: this process makes samples shard_offset .. shard_offset + batch − 1 of
+     * each global batch of global_batch samples (0: batch, one process). The epoch has
+     * samples_per_epoch / global_batch steps, and sample index step·global_batch + shard_offset + b:
+     * the samples one process would make, split among the ranks. */
+    int global_batch;
+    int shard_offset;
 } loader_config;
 
 /* One batch. The buffers belong to the loader; valid until the next loader_next or loader_seek. */

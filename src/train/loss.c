@@ -115,15 +115,26 @@ static void giou_backward(double *dp, double dgiou, const giou_terms *t, const f
     dp[1] -= darea * pw;
 }
 
-void loss_forward_backward(loss_value *out, float *dscore, float *dboxes, float *cls_target,
-                           const float *score, const float *boxes, const float *gt, int B, int H,
-                           int W) {
-    const int HW = H * W;
+int loss_count_positive(const float *gt, int B, int H, int W) {
     int npos = 0;
     for (int b = 0; b < B; b++) {
         loss_cells c = loss_positive_cells(gt + 4 * b, H, W);
         npos += (c.x1 - c.x0) * (c.y1 - c.y0);
     }
+    return npos;
+}
+
+void loss_forward_backward(loss_value *out, float *dscore, float *dboxes, float *cls_target,
+                           const float *score, const float *boxes, const float *gt, int B, int H,
+                           int W) {
+    const int npos = loss_count_positive(gt, B, H, W);
+    loss_forward_backward_norm(out, dscore, dboxes, cls_target, score, boxes, gt, B, H, W, npos);
+}
+
+void loss_forward_backward_norm(loss_value *out, float *dscore, float *dboxes, float *cls_target,
+                                const float *score, const float *boxes, const float *gt, int B,
+                                int H, int W, int npos) {
+    const int HW = H * W;
     const double norm = npos > 0 ? (double)npos : 1.0;
     double cls = 0.0, reg = 0.0;
     if (dboxes) memset(dboxes, 0, sizeof(float) * (size_t)B * HW * 4);

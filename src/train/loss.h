@@ -36,6 +36,16 @@ void loss_forward_backward(loss_value *out, float *dscore, float *dboxes, float 
                            const float *score, const float *boxes, const float *gt, int B, int H,
                            int W);
 
+/* The positive cells of a batch (what normalises the loss). */
+int loss_count_positive(const float *gt, int B, int H, int W);
+/* loss_forward_backward with the normaliser given: npos positive cells counted over the whole
+ * global batch (a data-parallel run sums the ranks' counts, as the official code's reduce_mean_
+ * of num_positive_samples does), clamped to at least 1. The parts are this batch's sums / npos,
+ * so the ranks' parts add up to the global loss. */
+void loss_forward_backward_norm(loss_value *out, float *dscore, float *dboxes, float *cls_target,
+                                const float *score, const float *boxes, const float *gt, int B,
+                                int H, int W, int npos);
+
 /* IoU and GIoU of two xyxy boxes as mmdet computes them (aligned, eps 1e-6). */
 double loss_iou(const float *a, const float *b);
 double loss_giou(const float *a, const float *b);

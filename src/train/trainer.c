@@ -27,6 +27,7 @@
 #include "train/loss.h"
 #include "train/optim.h"
 #include "train/schedule.h"
+#include "train/step.h"
 
 void trainer_config_default(trainer_config *c) {
     memset(c, 0, sizeof *c);
@@ -139,28 +140,68 @@ static void print_memory_plan(const lorat_model *m, const model_grads *g, const 
             params + grads + moments + acts + batches);
 }
 
+/* Micro-batches from the loader, for train_step. */
+static lorat_status next_from_loader(void *ctx, int k, train_micro *mb, lorat_error *err) {
+    (void)k;
+    const loader_batch *b = NULL;
+    lorat_status st = loader_next(ctx, &b, err);
+    if (st) return st;
+    *mb = (train_micro){b->z, b->x, b->z_mask, b->gt_box};
+    return LORAT_STATUS_OK;
+}
+
+/* What stale temporary files killed runs left in the output folder and its checkpoints. */
+static void remove_stale_temps(const char *out) {
+    file_remove_stale_temps(out);
+    char ckdir[4200];
+    snprintf(ckdir, sizeof ckdir, "%s/checkpoint", out);
+    file_remove_stale_temps(ckdir);
+    DIR *d = opendir(ckdir);
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        if (!strncmp(e->d_name, "epoch_", 6)) {
+            char sub[4500];
+            snprintf(sub, sizeof sub, "%s/%s", ckdir, e->d_name);
+            file_remove_stale_temps(sub);
+        }
+    if (d) closedir(d);
+}
+
+static lorat_status comm_barrier(const train_comm *comm, lorat_error *err) {
+    return comm && comm->size > 1 && comm->barrier ? comm->barrier(comm->ctx, err) : LORAT_STATUS_OK;
+}
+
 lorat_status trainer_run(lorat_model *m, const trainer_config *c, lorat_error *err) {
     lorat_status st = LORAT_STATUS_OK;
     const model_config *mc = &m->cfg;
+    const train_comm *comm = c->comm && c->comm->size > 1 ? c->comm : NULL;
+    const int rank = comm ? comm->rank : 0, size = comm ? comm->size : 1;
+    const int lead = rank == 0; /* writes the log, checkpoints, validation and the model */
+    const int quiet = c->quiet || !lead;
     if (!c->full && (mc->lora_rank <= 0 || mc->lora_merged))
         return err_set(err, LORAT_STATUS_BAD_INPUT, "LoRA training needs a model with unmerged LoRA tensors (rank > 0)");
     if (c->batch < 1 || c->accum < 1 || c->epochs < 1 || c->workers < 1)
         return err_set(err, LORAT_STATUS_BAD_INPUT, "batch, accum, epochs and workers must be >= 1");
-    mkdirs(c->out_dir);
+    if (c->batch < size)
+        return err_set(err, LORAT_STATUS_BAD_INPUT,
+                       "a batch of %d split over %d processes leaves some without a sample: use "
+                       "--batch %d or more",
+                       c->batch, size, size);
+    if (lead) mkdirs(c->out_dir);
 
     loader *ld = NULL;
-    model_grads *g = NULL;
-    train_workspace *ws = NULL;
-    optim_segment *segs = NULL;
-    int n_segs = 0;
-    adamw *opt = NULL;
+    train_stepper stp;
+    memset(&stp, 0, sizeof stp);
     train_log log = {0};
-    float *dscore = NULL, *dboxes = NULL;
     char path[8192];
 
+    /* this process's share of every global batch of c->batch samples */
+    int offset = 0, local = c->batch;
+    train_shard(c->batch, rank, size, &offset, &local);
     loader_config lc = {.datasets = c->datasets, .weights = c->weights, .sources = c->sources,
-                        .batch = c->batch, .workers = c->workers, .seed = c->seed,
-                        .samples_per_epoch = c->samples_per_epoch};
+                        .batch = local, .workers = c->workers, .seed = c->seed,
+                        .samples_per_epoch = c->samples_per_epoch, .global_batch = c->batch,
+                        .shard_offset = offset};
     pair_config_from_model(&lc.pair, mc);
     if (c->translation_jitter > 0) lc.pair.translation_jitter = c->translation_jitter;
     if ((st = loader_create(&ld, &lc, err))) goto done;
@@ -177,14 +218,11 @@ lorat_status trainer_run(lorat_model *m, const trainer_config *c, lorat_error *e
     if (!c->full && c->precision != LORAT_PRECISION_FP32 && c->rebuild &&
         (st = model_release_frozen(m, err)))
         goto done;
-    if ((st = model_grads_create(m, c->full, &g, err))) goto done;
-    if ((st = train_workspace_create(m, c->batch, c->full, c->recompute, &ws, err))) goto done;
-    if ((st = optim_segments_for_model(m, g->trainable, c->full ? g->frozen : NULL, &segs, &n_segs, err))) goto done;
     adamw_config ac;
     adamw_config_default(&ac);
     ac.lr = c->lr;
     ac.weight_decay = c->weight_decay;
-    if ((st = adamw_create(segs, n_segs, &ac, &opt, err))) goto done;
+    if ((st = train_stepper_create(&stp, m, local, c->full, c->recompute, &ac, comm, err))) goto done;
     lr_schedule sched;
     lr_schedule_official(&sched, iters_per_epoch, c->epochs);
     sched.base_lr = c->lr;
@@ -192,15 +230,8 @@ lorat_status trainer_run(lorat_model *m, const trainer_config *c, lorat_error *e
     sched.warmup_lr = c->warmup_lr;
     sched.warmup_t = (int64_t)c->warmup_epochs * iters_per_epoch;
 
-    const int Nx = mc->search_w * mc->search_h;
-    dscore = malloc(sizeof(float) * (size_t)c->batch * Nx);
-    dboxes = malloc(sizeof(float) * (size_t)c->batch * Nx * 4);
-    if (!dscore || !dboxes) {
-        st = err_set(err, LORAT_STATUS_NO_MEMORY, "out of memory");
-        goto done;
-    }
-
-    /* Resume: parameters, moments, step and schedule position from the newest complete checkpoint. */
+    /* Resume: parameters, moments, step and schedule position from the newest complete
+     * checkpoint, read by every process (whatever their number when it was written). */
     int64_t start_epoch = 0, t = 0;
     if (c->resume) {
         int64_t e = -1;
@@ -211,42 +242,34 @@ lorat_status trainer_run(lorat_model *m, const trainer_config *c, lorat_error *e
             snprintf(path, sizeof path, "%s/model.safetensors", dir);
             if ((st = checkpoint_read_model(path, m, c->full, err))) goto done;
             snprintf(path, sizeof path, "%s/state.safetensors", dir);
-            if ((st = checkpoint_read_state(path, opt, &ts, err))) goto done;
+            if ((st = checkpoint_read_state(path, stp.opt, &ts, err))) goto done;
             model_weights_changed(m, c->full);
             start_epoch = ts.epoch;
             t = ts.iteration;
             train_state_free(&ts);
-            if (!c->quiet) fprintf(stderr, "lorat train: resuming from %s (epoch %lld, step %lld)\n", dir,
-                                   (long long)start_epoch, (long long)t);
-        } else if (!c->quiet) {
+            if (!quiet) fprintf(stderr, "lorat train: resuming from %s (epoch %lld, step %lld)\n", dir,
+                                (long long)start_epoch, (long long)t);
+        } else if (!quiet) {
             fprintf(stderr, "lorat train: no checkpoint in %s yet; starting from the beginning\n", c->out_dir);
         }
     }
     if ((st = loader_seek(ld, start_epoch, 0, err))) goto done;
-    /* what runs killed mid-write left: temporary files of dead processes */
-    file_remove_stale_temps(c->out_dir);
-    {
-        char ckdir[4200];
-        snprintf(ckdir, sizeof ckdir, "%s/checkpoint", c->out_dir);
-        file_remove_stale_temps(ckdir);
-        DIR *d = opendir(ckdir);
-        struct dirent *e;
-        while (d && (e = readdir(d)))
-            if (!strncmp(e->d_name, "epoch_", 6)) {
-                char sub[4500];
-                snprintf(sub, sizeof sub, "%s/%s", ckdir, e->d_name);
-                file_remove_stale_temps(sub);
-            }
-        if (d) closedir(d);
+    if (lead) {
+        /* what runs killed mid-write left: temporary files of dead processes */
+        remove_stale_temps(c->out_dir);
+        snprintf(path, sizeof path, "%s/log.jsonl", c->out_dir);
+        if ((st = c->resume ? train_log_open_resumed(&log, path, t, err) : train_log_open(&log, path, err)))
+            goto done;
     }
-    snprintf(path, sizeof path, "%s/log.jsonl", c->out_dir);
-    if ((st = c->resume ? train_log_open_resumed(&log, path, t, err) : train_log_open(&log, path, err)))
-        goto done;
-    if (!c->quiet) {
-        print_memory_plan(m, g, opt, ws, &lc, c->full);
+    if ((st = comm_barrier(comm, err))) goto done;
+    if (!quiet) {
+        print_memory_plan(m, stp.g, stp.opt, stp.ws, &lc, c->full);
         fprintf(stderr, "lorat train: %d epochs x %lld steps of %d x %d samples, lr %g (warmup %d epochs), %d threads, %d loader workers\n",
                 c->epochs, (long long)iters_per_epoch, c->batch, c->accum, c->lr, c->warmup_epochs,
                 omp_get_max_threads(), c->workers);
+        if (size > 1)
+            fprintf(stderr, "lorat train: %d processes, %d samples each per micro-batch (rank 0: %d)\n",
+                    size, c->batch / size, local);
     }
 
     const double t_start = omp_get_wtime();
@@ -255,44 +278,27 @@ lorat_status trainer_run(lorat_model *m, const trainer_config *c, lorat_error *e
     int n_sum = 0;
     for (int64_t epoch = start_epoch; epoch < c->epochs; epoch++) {
         for (int64_t it = 0; it < iters_per_epoch; it++, t++) {
-            model_grads_zero(g);
-            loss_value step_loss = {0};
-            for (int a = 0; a < c->accum; a++) {
-                const loader_batch *b = NULL;
-                if ((st = loader_next(ld, &b, err))) goto done;
-                model_train_forward(m, ws, b->z, b->x, b->z_mask);
-                loss_value lv;
-                loss_forward_backward(&lv, dscore, dboxes, NULL, ws->score, ws->boxes, b->gt_box, c->batch,
-                                      mc->search_h, mc->search_w);
-                if (c->accum > 1) {
-                    const float s = 1.0f / (float)c->accum;
-                    for (size_t i = 0; i < (size_t)c->batch * Nx; i++) dscore[i] *= s;
-                    for (size_t i = 0; i < (size_t)c->batch * Nx * 4; i++) dboxes[i] *= s;
-                }
-                model_backward(m, ws, g, dscore, dboxes, b->z_mask);
-                step_loss.total += lv.total / c->accum;
-                step_loss.cls += lv.cls / c->accum;
-                step_loss.reg += lv.reg / c->accum;
+            if (comm && comm->at_step) comm->at_step(comm->ctx, epoch, t);
+            const double lr = lr_schedule_at(&sched, t);
+            train_step_result r;
+            if ((st = train_step(&stp, next_from_loader, ld, c->accum, lr, c->clip, &r, err))) {
+                err_prefix(err, "step %lld (epoch %lld)", (long long)t + 1, (long long)epoch + 1);
+                goto done;
             }
-            double norm = grads_clip(segs, n_segs, c->clip);
-            double lr = lr_schedule_at(&sched, t);
-            if (isfinite(norm) && isfinite(step_loss.total)) {
-                adamw_step(opt, lr);
-                model_weights_changed(m, c->full);
-            } else if (!c->quiet) {
+            const double norm = r.grad_norm;
+            if (!r.applied && !quiet)
                 fprintf(stderr, "\nlorat train: step %lld: non-finite loss or gradient norm; the step is skipped\n",
                         (long long)t);
-            }
-            sum_loss += step_loss.total, sum_cls += step_loss.cls, sum_reg += step_loss.reg, n_sum++;
+            sum_loss += r.loss.total, sum_cls += r.loss.cls, sum_reg += r.loss.reg, n_sum++;
             double el = omp_get_wtime() - t_start;
             int64_t done_steps = t + 1 - t_first;
             double sps = el > 0 ? (double)done_steps * c->batch * c->accum / el : 0;
-            train_log_entry e = {.step = t + 1, .epoch = epoch, .loss = step_loss.total, .loss_cls = step_loss.cls,
-                                 .loss_reg = step_loss.reg, .lr = lr, .grad_norm = norm, .samples_per_s = sps,
+            train_log_entry e = {.step = t + 1, .epoch = epoch, .loss = r.loss.total, .loss_cls = r.loss.cls,
+                                 .loss_reg = r.loss.reg, .lr = lr, .grad_norm = norm, .samples_per_s = sps,
                                  .elapsed = el};
-            if ((st = train_log_write(&log, &e, err))) goto done;
+            if (lead && (st = train_log_write(&log, &e, err))) goto done;
             int64_t total_steps = (int64_t)c->epochs * iters_per_epoch;
-            if (!c->quiet && ((t + 1) % c->log_every == 0 || t + 1 == total_steps)) {
+            if (!quiet && ((t + 1) % c->log_every == 0 || t + 1 == total_steps)) {
                 double eta = done_steps > 0 ? el / done_steps * (total_steps - t - 1) : 0;
                 fprintf(stderr,
                         "\repoch %lld/%d step %lld/%lld  loss %.4f (cls %.4f reg %.4f)  lr %.2e  |g| %.3f  %.1f samples/s  ETA %dh%02dm%02ds ",
@@ -305,37 +311,37 @@ lorat_status trainer_run(lorat_model *m, const trainer_config *c, lorat_error *e
         const int stop = c->stop_after > 0 && epoch + 1 == c->stop_after && epoch + 1 < c->epochs;
         if ((epoch + 1) % c->save_every == 0 || epoch + 1 == c->epochs || stop) {
             train_state ts = {.epoch = epoch + 1, .iteration = t};
-            if ((st = checkpoint_save(c->out_dir, epoch + 1, m, c->full, opt, &ts, c->keep, err))) goto done;
+            if (lead && (st = checkpoint_save(c->out_dir, epoch + 1, m, c->full, stp.opt, &ts, c->keep, err)))
+                goto done;
         }
-        if (c->val && ((epoch + 1) % c->val_every == 0 || epoch + 1 == c->epochs)) {
+        if (lead && c->val && ((epoch + 1) % c->val_every == 0 || epoch + 1 == c->epochs)) {
             if ((st = validate(m, c, epoch + 1, err))) goto done;
         }
+        /* every process past the checkpoint before any goes on: a run that dies later resumes
+         * from it whatever process died */
+        if ((st = comm_barrier(comm, err))) goto done;
         if (stop) { /* a chunk of the run: its checkpoint is written, --resume goes on from it */
-            if (!c->quiet)
+            if (!quiet)
                 fprintf(stderr, "\nlorat train: stopped after epoch %d of %d (--stop-after); --resume continues\n",
                         c->stop_after, c->epochs);
             goto done;
         }
     }
-    if (!c->quiet) fprintf(stderr, "\n");
+    if (!quiet) fprintf(stderr, "\n");
     /* The model file track and eval load: LoRA folded in, fp32. */
-    {
+    if (lead) {
         lorat_model *merged = NULL;
         if ((st = merged_copy(m, c, &merged, err))) goto done;
         snprintf(path, sizeof path, "%s/model.safetensors", c->out_dir);
         st = model_save(merged, path, err);
         lorat_model_free(merged);
         if (st) goto done;
+        if (!quiet) fprintf(stderr, "lorat train: wrote %s (%.1f s)\n", path, omp_get_wtime() - t_start);
     }
-    if (!c->quiet) fprintf(stderr, "lorat train: wrote %s (%.1f s)\n", path, omp_get_wtime() - t_start);
+    st = comm_barrier(comm, err);
 done:
     train_log_close(&log);
-    free(dscore);
-    free(dboxes);
-    adamw_free(opt);
-    free(segs);
-    train_workspace_free(ws);
-    model_grads_free(g);
+    train_stepper_free(&stp);
     loader_free(ld);
     return st;
 }

@@ -12,6 +12,8 @@
 #include "data/datasets.h"
 #include "model/model.h"
 
+struct train_comm;
+
 typedef struct trainer_config {
     const dataset *const *datasets;
     const double *weights; /* per dataset; NULL: all 1 */
@@ -44,6 +46,10 @@ typedef struct trainer_config {
      * validation) is built from this fp32 model with the trained tensors copied in. */
     lorat_status (*rebuild)(void *ctx, lorat_model **out, lorat_error *err);
     void *rebuild_ctx;
+    /* A data-parallel run (dist/ makes it from Open MPI; NULL: one process). --batch stays the
+     * global batch, split over the processes; rank 0 writes the log, checkpoints, validation and
+     * the model; every process reads the checkpoint it resumes from. */
+    const struct train_comm *comm;
 } trainer_config;
 
 void trainer_config_default(trainer_config *c);
