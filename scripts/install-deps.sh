@@ -8,7 +8,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libopenblas-openmp-dev libcjson-dev zlib1g-dev
       libjpeg62-turbo-dev libpng-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
-      libcairo2-dev libzip-dev libdnnl-dev mate-backgrounds python3)
+      libcairo2-dev libzip-dev libdnnl-dev libopenmpi-dev openmpi-bin mate-backgrounds python3)
 case "${1:-test}" in
   run) ;;
   test) pkgs+=(python3-torch python3-numpy) ;;

@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "data/datasets.h"
 #include "eval/metrics.h"
+#include "dist/dist.h"
 #include "eval/runner.h"
 #include "eval/score.h"
 #include "kernels/kernels.h"
@@ -121,15 +122,43 @@ static int run_and_score(const eval_args *a) {
         dataset_free(&ds);
         return urc;
     }
+    /* Under mpirun: the sequences go to the processes from one queue (dist/); rank 0 scores. */
+    dist d;
+    if (dist_start(&d, "eval", &err) || dist_queue_open(&d, &err)) {
+        lorat_model_free(model);
+        dataset_free(&ds);
+        return cli_fail("eval", &err);
+    }
+    ro.queue = dist_runner_queue(&d);
+    if (d.size > 1 && d.rank > 0) ro.quiet = 1;
     runner_stats stats;
     lorat_status st = runner_run(&ds, model, &ro, &stats, &err);
     lorat_model_free(model);
-    if (!a->quiet)
-        fprintf(stderr, "lorat eval: tracked %d sequence runs (%ld frames) in %.1f s with %d job(s); %d already done\n",
-                stats.sequences_run, stats.frames, stats.seconds, ro.jobs, stats.sequences_skipped);
-    if (st) {
+    lorat_error qerr;
+    lorat_status qs = dist_queue_close(&d, &qerr);
+    if (!st && qs) st = qs, err = qerr;
+    if (st && d.size > 1) fprintf(stderr, "lorat eval: rank %d of %d: %s\n", d.rank, d.size, err.message);
+    const lorat_status worst = dist_worst(&d, st);
+    double sums[3] = {stats.sequences_run, (double)stats.frames, stats.seconds};
+    if (!worst && d.size > 1) {
+        lorat_error serr;
+        dist_sum_f64(&d, sums, 3, &serr);
+    }
+    const int lead = d.rank == 0;
+    dist_stop(&d);
+    if (!lead) { /* rank 0 scores and prints; the others are done */
         dataset_free(&ds);
-        return cli_fail("eval", &err);
+        return worst ? 1 : 0;
+    }
+    if (!a->quiet)
+        fprintf(stderr, "lorat eval: tracked %d sequence runs (%ld frames) in %.1f s with %d job(s)%s; %d already done\n",
+                (int)sums[0], (long)sums[1], stats.seconds, ro.jobs,
+                d.size > 1 ? " on each of the processes" : "", stats.sequences_skipped);
+    if (worst) {
+        dataset_free(&ds);
+        if (!st)
+            fprintf(stderr, "lorat eval: another process of the job failed (its message is above)\n");
+        return st ? cli_fail("eval", &err) : 1;
     }
     int rc = 0;
     if (a->zip) {

@@ -11,6 +11,7 @@
 #include "io/safetensors.h"
 #include "kernels/kernels.h"
 #include "model/model.h"
+#include "dist/dist.h"
 #include "train/trainer.h"
 
 static const char *usage =
@@ -288,7 +289,23 @@ int cli_train(int argc, char **argv) {
     tc.rebuild = rebuild;
     tc.rebuild_ctx = &ba;
     cli_tracking_apply(&tracking, &m->cfg, "train", usage); /* checked before anything was opened */
-    if (trainer_run(m, &tc, &err)) goto fail;
+    /* Under mpirun: data-parallel over the processes of the job (dist/), else one process. */
+    dist d;
+    if (dist_start(&d, "train", &err)) goto fail;
+    if (d.size > 1) {
+        tc.comm = &d.comm;
+        if (d.rank > 0) tc.quiet = 1;
+    }
+    if (trainer_run(m, &tc, &err)) {
+        if (d.size > 1) {
+            /* the other processes wait for this one in a reduction: end them all */
+            fprintf(stderr, "lorat train: rank %d of %d: %s\n", d.rank, d.size, err.message);
+            dist_abort(&d, 1);
+        }
+        dist_stop(&d);
+        goto fail;
+    }
+    dist_stop(&d);
     rc = 0;
     goto done;
 fail:

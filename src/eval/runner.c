@@ -124,9 +124,18 @@ static void *job(void *arg) {
     lorat_error err = {0};
     lorat_status st = lorat_tracker_create(s->model, NULL, &t, &err);
     while (!st) {
-        pthread_mutex_lock(&s->lock);
-        int k = s->status ? s->n_todo : s->next++;
-        pthread_mutex_unlock(&s->lock);
+        int k;
+        if (s->o->queue) {
+            pthread_mutex_lock(&s->lock);
+            const int failed = s->status != LORAT_STATUS_OK;
+            pthread_mutex_unlock(&s->lock);
+            k = failed ? -1 : s->o->queue->take(s->o->queue->ctx);
+            if (k < 0) k = s->n_todo;
+        } else {
+            pthread_mutex_lock(&s->lock);
+            k = s->status ? s->n_todo : s->next++;
+            pthread_mutex_unlock(&s->lock);
+        }
         if (k >= s->n_todo) break;
         int i = s->todo[k] / s->o->runs, run = s->todo[k] % s->o->runs + 1;
         st = track_sequence(s, t, &img, i, run, &err);
@@ -184,7 +193,7 @@ lorat_status runner_run(const dataset *ds, const lorat_model *model, const runne
     shared s = {.ds = ds, .model = model, .o = o, .lock = PTHREAD_MUTEX_INITIALIZER};
     s.todo = malloc(sizeof(int) * ((size_t)ds->count * o->runs + 1));
     if (!s.todo) return err_set(err, LORAT_STATUS_NO_MEMORY, "out of memory");
-    remove_stale_temps(o->out_dir);
+    if (!o->queue || o->queue->lead) remove_stale_temps(o->out_dir);
     for (int i = 0; i < ds->count; i++)
         for (int r = 1; r <= o->runs; r++) {
             if (finished(ds, o, i, r))
@@ -192,6 +201,33 @@ lorat_status runner_run(const dataset *ds, const lorat_model *model, const runne
             else
                 s.todo[s.n_todo++] = i * o->runs + (r - 1);
         }
+    if (o->queue) {
+        /* longest first (by the size of the ground-truth file, which grows with the frames), so
+         * that no process is left with a long sequence at the end; the same order everywhere */
+        long *len = malloc(sizeof(long) * (size_t)(s.n_todo ? s.n_todo : 1));
+        if (!len) {
+            free(s.todo);
+            return err_set(err, LORAT_STATUS_NO_MEMORY, "out of memory");
+        }
+        for (int k = 0; k < s.n_todo; k++) {
+            struct stat st;
+            const char *anno = ds->seqs[s.todo[k] / o->runs].anno;
+            len[k] = anno && stat(anno, &st) == 0 ? (long)st.st_size : 0;
+        }
+        for (int a = 1; a < s.n_todo; a++) /* insertion sort: stable, and n is small */
+            for (int b = a; b > 0 && len[b] > len[b - 1]; b--) {
+                long tl = len[b];
+                len[b] = len[b - 1], len[b - 1] = tl;
+                int tt = s.todo[b];
+                s.todo[b] = s.todo[b - 1], s.todo[b - 1] = tt;
+            }
+        free(len);
+        lorat_status qs = o->queue->ready(o->queue->ctx, s.n_todo, err);
+        if (qs) {
+            free(s.todo);
+            return qs;
+        }
+    }
     int threads = o->threads > 0 ? o->threads : kernels_get_threads();
     int jobs = o->jobs < s.n_todo ? o->jobs : (s.n_todo > 0 ? s.n_todo : 1);
     s.threads_per_job = threads / jobs > 0 ? threads / jobs : 1;

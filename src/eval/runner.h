@@ -12,12 +12,23 @@
 #include "data/datasets.h"
 #include "lorat.h"
 
+/* A work queue shared by several processes (dist/ makes one over MPI). Every process computes the
+ * same list of what is left to do, sorted longest first, then calls ready; take gives each free
+ * job the next position in that list, or -1 when none is left. */
+typedef struct runner_queue {
+    lorat_status (*ready)(void *ctx, int n, lorat_error *err);
+    int (*take)(void *ctx);
+    void *ctx;
+    int lead; /* this process tidies the output folder (rank 0) */
+} runner_queue;
+
 typedef struct runner_options {
     int jobs;            /* sequences tracked at once (>= 1) */
     int threads;         /* threads in all; each job gets threads / jobs (at least 1) */
     int runs;            /* repetitions: GOT-10k layout <seq>_00N.txt, else DIR/run_00N/ */
     const char *out_dir; /* results folder */
     int quiet;           /* no progress bar */
+    const runner_queue *queue; /* NULL: this process alone */
 } runner_options;
 
 typedef struct runner_stats {
