@@ -83,6 +83,38 @@ rm -r "$TMP/e2/$(head -n 1 "$TMP/data/list.txt")"
 check "2 ranks resume an evaluation" "${MPIRUN[@]}" "${EVAL[@]}" --out "$TMP/e2"
 check "and complete it" diff -r -x '*_time.txt' "$TMP/e1" "$TMP/e2"
 
+# the data-parallel benchmarks
+check "2 ranks time a training step" "${MPIRUN[@]}" "$LORAT" bench --train --model "$TMP/tiny.safetensors" --rank 8 \
+    --batch 3 --iters 2 --threads 1 --json
+cp "$TMP/last.log" "$TMP/bench.json"
+check "one report, of the global batch and the gradient sum" "$PYTHON" - "$TMP/bench.json" <<'PY'
+import json, sys
+r = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+assert len(r) == 1, len(r)
+r = r[0]
+assert r["processes"] == 2 and r["global_batch"] == 6 and r["batch"] == 3, r
+assert r["allreduce_seconds"] > 0 and r["samples_per_s"] > 0, r
+PY
+check "2 ranks time the gradient sum" "${MPIRUN[@]}" "$LORAT" bench --allreduce --variant S-224 --iters 2 --json
+cp "$TMP/last.log" "$TMP/allreduce.json"
+check "of LoRA's trainable parameters" "$PYTHON" - "$TMP/allreduce.json" <<'PY'
+import json, sys
+r = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+assert len(r) == 1 and r[0]["processes"] == 2 and r[0]["floats"] > 10**5 and r[0]["seconds"] > 0, r
+PY
+check_error "--allreduce without mpirun says to run it under mpirun" "under mpirun" "$LORAT" bench --allreduce
+
+# threads beyond the cores mpirun bound a process to
+BT=("$LORAT" bench --train --model "$TMP/tiny.safetensors" --rank 8 --batch 1 --iters 1 --threads 2)
+check "2 threads bound to 1 core run" mpirun -np 1 --bind-to core -x ASAN_OPTIONS="$MPI_ASAN" "${BT[@]}"
+cp "$TMP/last.log" "$TMP/bound.log"
+check "and are told to unbind" grep -q "runs 2 threads on the 1 core mpirun bound it to.*--bind-to none" "$TMP/bound.log"
+if [ "$(nproc)" -ge 2 ]; then
+    check "unbound, 2 threads run" mpirun -np 1 --bind-to none -x ASAN_OPTIONS="$MPI_ASAN" "${BT[@]}"
+    cp "$TMP/last.log" "$TMP/unbound.log"
+    check "without the warning" bash -c "! grep -q 'take turns' '$TMP/unbound.log'"
+fi
+
 check "without mpirun, no word of MPI" bash -c "! '$LORAT' eval --model '$TMP/tiny.safetensors' --dataset custom \
     --root '$TMP/data' --out '$TMP/e3' 2>&1 | grep -qi 'mpi\|rank'"
 finish

@@ -15,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "core/rng.h"
+#include "dist/dist.h"
 #include "kernels/compute.h"
 #include "kernels/kernels.h"
 #include "model/backward.h"
@@ -28,12 +29,16 @@ static const char *usage =
     "            [--batch B] [--unmerged] [--json]\n"
     "lorat bench --train [--full] [--recompute] [--variant B-224 | --model M] [--precision fp32|bf16]\n"
     "            [--rank R] [--threads N] [--iters N] [--batch B] [--json]\n"
+    "mpirun -np P lorat bench --train ...   (data-parallel: each process a batch of B, the gradients summed)\n"
+    "mpirun -np P lorat bench --allreduce [--full] [--variant V] [--iters N] [--json]\n"
     CLI_PRECISION_USAGE
     "              the GEMM peak is that precision's, measured in the same run\n"
     "  --unmerged  run LoRA beside the frozen weights (r = 64) instead of merged\n"
     "  --train     time one training step (forward, loss, backward, clipping, AdamW) of LoRA\n"
     "              fine-tuning (r = alpha = --rank, default 64), or of full fine-tuning with --full;\n"
-    "              peak memory (RSS). --model: that file's sizes; --recompute: as lorat train's";
+    "              peak memory (RSS). --model: that file's sizes; --recompute: as lorat train's\n"
+    "  --allreduce the sum over the processes of the gradients of one step (LoRA's trainable\n"
+    "              parameters, or all of them with --full): seconds, algorithm and bus bandwidth";
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -65,8 +70,9 @@ static lorat_status one_batch(void *ctx, int k, train_micro *mb, lorat_error *er
 
 /* --train: one training step (train/step.c, the trainer's), timed, on random data. */
 static int bench_train(const char *variant, const char *model_path, int full, int recompute, int rank, int B,
-                       int iters, int json, lorat_precision prec) {
+                       int iters, int json, lorat_precision prec, dist *d) {
     lorat_error err = {0};
+    const train_comm *comm = d->size > 1 ? &d->comm : NULL;
     model_config cfg;
     if (model_path) { /* the sizes of a model file (e.g. lorat init's), fresh LoRA beside them */
         lorat_model *src = NULL;
@@ -90,7 +96,7 @@ static int bench_train(const char *variant, const char *model_path, int full, in
     adamw_config ac;
     adamw_config_default(&ac);
     train_stepper stp;
-    if (train_stepper_create(&stp, m, B, full, recompute, &ac, NULL, &err)) {
+    if (train_stepper_create(&stp, m, B, full, recompute, &ac, comm, &err)) {
         lorat_model_free(m);
         return cli_fail("bench", &err);
     }
@@ -124,10 +130,24 @@ static int bench_train(const char *variant, const char *model_path, int full, in
     const adamw *opt = stp.opt;
     const train_workspace *ws = stp.ws;
     double rss = peak_rss_mb(); /* before the SGEMM measurement allocates its matrices */
+    /* data-parallel: the gradient sum alone, as the step runs it, and the largest RSS of a process */
+    const double reduce = d->size > 1 ? dist_allreduce_seconds(d, g->n_trainable + g->n_frozen, 5) : 0;
+    if (d->size > 1) {
+        double v[2] = {rss, 0};
+        dist_max_f64(d, v, 1, &err);
+        rss = v[0];
+    }
     double planned = (model_weight_bytes(m) + 4.0 * (g->n_trainable + g->n_frozen + 2.0 * opt->n_moments + ws->floats)) / 1048576.0;
     qsort(times + 1, iters, sizeof(double), cmp_double);
     double step = times[1 + iters / 2];
-    double gflops = model_train_flops(&cfg, B, full) / step / 1e9;
+    if (d->size > 1) dist_max_f64(d, &step, 1, &err); /* the slowest process sets the pace */
+    const int P = d->size, G = P * B; /* the global batch */
+    double gflops = model_train_flops(&cfg, B, full) / step / 1e9; /* per process */
+    if (d->rank > 0) { /* rank 0 reports */
+        free(times), free(z), free(x), free(gt), free(mask);
+        train_stepper_free(&stp), lorat_model_free(m);
+        return 0;
+    }
     double peak = compute_gemm_peak(m->be, 2048);
     int threads = kernels_get_threads();
     const char *pn = compute_precision_name(prec);
@@ -135,24 +155,57 @@ static int bench_train(const char *variant, const char *model_path, int full, in
         printf("{\"variant\": \"%s\", \"mode\": \"%s\", \"precision\": \"%s\", \"native\": %d, \"batch\": %d, "
                "\"threads\": %d, \"seconds_per_step\": %.6f, "
                "\"samples_per_s\": %.3f, \"gflops\": %.2f, \"gemm_peak_gflops\": %.2f, \"share_of_peak\": %.4f, "
-               "\"peak_rss_mb\": %.1f, \"planned_mb\": %.1f, \"trainable_params\": %zu, \"recompute\": %d}\n",
-               cfg.variant, full ? "full" : "lora", pn, m->be->native, B, threads, step, B / step, gflops, peak,
+               "\"peak_rss_mb\": %.1f, \"planned_mb\": %.1f, \"trainable_params\": %zu, \"recompute\": %d, "
+               "\"processes\": %d, \"global_batch\": %d, \"allreduce_seconds\": %.6f}\n",
+               cfg.variant, full ? "full" : "lora", pn, m->be->native, B, threads, step, G / step, gflops, peak,
                peak > 0 ? gflops / peak : 0, rss, planned, full ? m->n_frozen + m->n_trainable : m->n_trainable,
-               recompute);
-    else
+               recompute, P, G, reduce);
+    else {
         printf("%s %s%s training step, %s (%s), batch %d, %d threads: %.3f s/step (%.2f samples/s), %.1f GFLOP/s = "
                "%.1f%% of the %s GEMM peak (%.1f GFLOP/s, same run); peak memory %.1f MB (planned %.1f MB)\n",
-               cfg.variant, full ? "full fine-tuning" : "LoRA", recompute ? " (recompute)" : "", pn, m->be->isa, B,
-               threads, step, B / step, gflops, peak > 0 ? 100 * gflops / peak : 0, pn, peak, rss, planned);
+               cfg.variant, full ? "full fine-tuning" : "LoRA", recompute ? " (recompute)" : "", pn, m->be->isa, G,
+               threads, step, G / step, gflops, peak > 0 ? 100 * gflops / peak : 0, pn, peak, rss, planned);
+        if (P > 1)
+            printf("%d processes, each a batch of %d with %d threads (GFLOP/s, peak and memory: per process); "
+                   "the gradient sum (%.1f MB) alone takes %.4f s of each step\n",
+                   P, B, threads, 4.0 * (g->n_trainable + g->n_frozen) / 1048576.0, reduce);
+    }
     free(times), free(z), free(x), free(gt), free(mask);
     train_stepper_free(&stp), lorat_model_free(m);
+    return 0;
+}
+
+/* --allreduce: the gradient sum of one data-parallel step, alone. Bus bandwidth is the
+ * algorithm's bytes times 2(P−1)/P, what each link carries in a ring allreduce (the figure NCCL
+ * and the OSU benchmarks report): it says how far the network is from its line rate. */
+static int bench_allreduce(const char *variant, int full, int rank, int iters, int json, dist *d) {
+    lorat_error err = {0};
+    model_config cfg;
+    if (config_from_variant(variant, &cfg, &err)) return cli_fail("bench", &err);
+    cfg.lora_rank = full ? 0 : rank, cfg.lora_alpha = (float)rank, cfg.lora_has_alpha = 1;
+    lorat_model *m = NULL;
+    if (model_create(&cfg, &m, &err)) return cli_fail("bench", &err);
+    const size_t n = full ? m->n_trainable + m->n_frozen : m->n_trainable;
+    lorat_model_free(m);
+    const double t = dist_allreduce_seconds(d, n, iters);
+    const double bytes = 4.0 * (double)n, P = d->size;
+    const double alg = t > 0 ? bytes / t / 1e9 : 0, bus = alg * 2 * (P - 1) / P;
+    if (d->rank > 0) return 0;
+    if (json)
+        printf("{\"variant\": \"%s\", \"mode\": \"%s\", \"processes\": %d, \"floats\": %zu, \"seconds\": %.6f, "
+               "\"algbw_gbs\": %.3f, \"busbw_gbs\": %.3f}\n",
+               cfg.variant, full ? "full" : "lora", d->size, n, t, alg, bus);
+    else
+        printf("%s %s gradients: %zu floats (%.1f MB) summed over %d processes in %.4f s (best of %d): "
+               "%.2f GB/s algorithm, %.2f GB/s bus bandwidth\n",
+               cfg.variant, full ? "full fine-tuning" : "LoRA", n, bytes / 1048576.0, d->size, t, iters, alg, bus);
     return 0;
 }
 
 int cli_bench(int argc, char **argv) {
     const char *variant = "B-224", *model_path = NULL, *threads_s = NULL, *iters_s = NULL, *batch_s = NULL, *rank_s = NULL;
     const char *precision_s = NULL;
-    int json = 0, unmerged = 0, train = 0, full = 0, recompute = 0;
+    int json = 0, unmerged = 0, train = 0, full = 0, recompute = 0, allreduce = 0;
     for (int i = 0; i < argc; i++) {
         if (cli_opt(argc, argv, &i, "--variant", &variant) || cli_opt(argc, argv, &i, "--model", &model_path) ||
             cli_opt(argc, argv, &i, "--threads", &threads_s) || cli_opt(argc, argv, &i, "--iters", &iters_s) ||
@@ -164,6 +217,7 @@ int cli_bench(int argc, char **argv) {
         else if (cli_flag(argv, i, "--train")) train = 1;
         else if (cli_flag(argv, i, "--full")) full = 1;
         else if (cli_flag(argv, i, "--recompute")) recompute = 1;
+        else if (cli_flag(argv, i, "--allreduce")) allreduce = 1;
         else if (cli_flag(argv, i, "--help") || cli_flag(argv, i, "-h")) { printf("usage: %s\n", usage); return 0; }
         else return cli_usage_error("bench", usage, "unknown argument '%s'", argv[i]);
     }
@@ -178,7 +232,20 @@ int cli_bench(int argc, char **argv) {
         return cli_usage_error("bench", usage, "--precision '%s' is not fp32, bf16 or int8", precision_s);
     kernels_set_threads(threads);
     threads = kernels_get_threads();
-    if (train) return bench_train(variant, model_path, full, recompute, rank, B, iters, json, prec);
+    if (train || allreduce) {
+        lorat_error err = {0};
+        dist d;
+        if (dist_start(&d, "bench", &err)) return cli_fail("bench", &err);
+        if (allreduce && d.size < 2) {
+            dist_stop(&d);
+            return cli_usage_error("bench", usage, "--allreduce measures a sum over processes: run it under mpirun -np 2 or more");
+        }
+        const int rc = allreduce ? bench_allreduce(variant, full, rank, iters, json, &d)
+                                 : bench_train(variant, model_path, full, recompute, rank, B, iters, json, prec, &d);
+        if (rc && d.size > 1) dist_abort(&d, rc);
+        dist_stop(&d);
+        return rc;
+    }
 
     lorat_error err = {0};
     lorat_model *m = NULL;

@@ -3,6 +3,7 @@
 
 #include <mpi.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,6 +149,17 @@ lorat_status dist_start(dist *d, const char *what, lorat_error *err) {
                        "this MPI gives thread level %d; lorat needs MPI_THREAD_SERIALIZED or more",
                        provided);
     }
+    /* mpirun binds each of two or fewer processes to one core by default: threads beyond the
+     * cores a process may use take turns on them (half the speed at 2 threads on 1 core) */
+    cpu_set_t cpus;
+    const int threads = omp_get_max_threads();
+    if (sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) < threads)
+        fprintf(stderr,
+                "lorat %s: rank %d of %d runs %d threads on the %d core%s mpirun bound it to, "
+                "so they take turns: give mpirun --bind-to none, or --map-by ppr:N:node:PE=%d "
+                "(N processes a host, %d cores each)\n",
+                what, d->rank, d->size, threads, CPU_COUNT(&cpus), CPU_COUNT(&cpus) == 1 ? "" : "s",
+                threads, threads);
     d->comm = (train_comm){.rank = d->rank, .size = d->size, .sum_f32 = sum_f32, .sum_f64 = sum_f64,
                            .barrier = barrier, .at_step = at_step, .ctx = d};
     return LORAT_STATUS_OK;
@@ -183,7 +195,14 @@ lorat_status dist_sum_f64(dist *d, double *v, int n, lorat_error *err) {
     return sum_f64(d, v, (size_t)n, err);
 }
 
+lorat_status dist_max_f64(dist *d, double *v, int n, lorat_error *err) {
+    if (!d->active || d->size < 2) return LORAT_STATUS_OK;
+    const int rc = MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+    return rc == MPI_SUCCESS ? LORAT_STATUS_OK : mpi_fail(rc, "an allreduce", err);
+}
+
 double dist_allreduce_seconds(dist *d, size_t n, int iters) {
+    if (!d->active) return 0;
     float *v = calloc(n ? n : 1, sizeof(float));
     double best = 0;
     lorat_error err;

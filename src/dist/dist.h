@@ -47,7 +47,10 @@ lorat_status dist_queue_close(dist *d, lorat_error *err);
 /* The sum of a few doubles over the ranks, in place (timings, counts). */
 lorat_status dist_sum_f64(dist *d, double *v, int n, lorat_error *err);
 
-/* Measures MPI_Allreduce of n floats, iters times: best seconds per call. */
+/* The largest of a few doubles over the ranks, in place. */
+lorat_status dist_max_f64(dist *d, double *v, int n, lorat_error *err);
+
+/* Measures MPI_Allreduce of n floats, iters times: the slowest rank's best seconds per call (0 when not under mpirun). */
 double dist_allreduce_seconds(dist *d, size_t n, int iters);
 
 #endif
