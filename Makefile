@@ -7,7 +7,7 @@ FUZZ_RUNS ?= 10000000
 FUZZ_SECONDS ?= 3600
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps deps-run build test test-asan fuzz fuzz-smoke bench bench-train bench-opencv demo train-demo clean format
+.PHONY: all deps deps-run build test test-asan fuzz fuzz-smoke bench bench-train bench-dist bench-opencv demo train-demo clean format
 
 all: build
 
@@ -50,6 +50,10 @@ bench: build
 # Training efficiency: LoRA vs full fine-tuning, lorat vs PyTorch (S-224, batch 2, 2 threads).
 bench-train: build
 	@bench/compare_train.sh $(BUILD)/lorat S-224 2 2
+
+# Data parallelism: 2 processes x 1 thread against 1 x 1 over TCP (B-224, batch 2 a process).
+bench-dist: build
+	@bench/compare_dist.sh $(BUILD)/lorat B-224 2
 
 # The shipped model tracks a held-out synthetic sequence: boxes, annotated video, success score.
 demo: deps-run
