@@ -31,6 +31,8 @@ typedef struct lorat_error {
 } lorat_error;
 
 const char *lorat_status_name(lorat_status status);
+/* The library's version, "major.minor.patch". */
+const char *lorat_version(void);
 
 /* ---- model -------------------------------------------------------------------------------- */
 

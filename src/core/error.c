@@ -5,6 +5,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#ifndef LORAT_VERSION
+#define LORAT_VERSION "0.0.0"
+#endif
+
+const char *lorat_version(void) { return LORAT_VERSION; }
+
 const char *lorat_status_name(lorat_status status) {
     switch (status) {
     case LORAT_STATUS_OK: return "ok";
