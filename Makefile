@@ -6,8 +6,10 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_RUNS ?= 10000000
 FUZZ_SECONDS ?= 3600
 JOBS ?= $(shell nproc)
+# make install PREFIX=...: the CLI, liblorat.so, lorat.h, lorat.pc, the CMake package, the Python module.
+PREFIX ?= /usr/local
 
-.PHONY: all deps deps-run build test test-asan fuzz fuzz-smoke bench bench-train bench-dist bench-opencv demo train-demo clean format
+.PHONY: all deps deps-run build install test test-asan fuzz fuzz-smoke bench bench-train bench-dist bench-opencv demo train-demo clean format
 
 all: build
 
@@ -20,6 +22,9 @@ deps-run:
 build: deps-run
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
+
+install: build
+	@cmake --install $(BUILD) --prefix $(PREFIX)
 
 test: deps build
 	@cd $(BUILD) && ctest --output-on-failure -j 1 $(CTEST_ARGS)

@@ -56,8 +56,8 @@ typedef struct lorat_model_info {
 void lorat_model_get_info(const lorat_model *model, lorat_model_info *info);
 
 /* Sets the number of threads used by the model's kernels (OpenMP and BLAS); 0 keeps the default;
- * more than 1024 is taken as 1024.
- * A tracker runs with the thread count current when it was created. */
+ * more than 1024 is taken as 1024. The setting is the calling thread's (as OpenMP's is).
+ * A tracker runs with the thread count current when it was created, whichever thread calls it. */
 void lorat_set_threads(int threads);
 
 /* The precision of the network's matrix products. fp32 (the default) is exact to the official
@@ -87,6 +87,12 @@ typedef struct lorat_image {
     int stride; /* bytes per row, >= 3·width */
     const uint8_t *rgb;
 } lorat_image;
+
+/* Decodes a JPEG or PNG file (chosen by its first bytes) with the decoder lorat track uses:
+ * grey and palette images become RGB, alpha is dropped. The pixels are lorat's: release them
+ * with lorat_image_free. */
+lorat_status lorat_image_read(const char *path, lorat_image *out, lorat_error *err);
+void lorat_image_free(lorat_image *image);
 
 /* A box in continuous pixel coordinates: x, y of the top-left corner, width, height
  * (a pixel covers [i, i+1)). */

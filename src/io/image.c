@@ -847,3 +847,24 @@ void image_draw_text(image *img, int x, int y, const char *text, int scale, uint
         pen_x += (int64_t)(FONT5X7_W + 1) * s;
     }
 }
+
+/* ---- the public API (lorat.h) --------------------------------------------------------------- */
+
+lorat_status lorat_image_read(const char *path, lorat_image *out, lorat_error *err) {
+    if (!out) return err_set(err, LORAT_STATUS_BAD_INPUT, "lorat_image_read needs an image to fill");
+    memset(out, 0, sizeof *out);
+    image img = {0};
+    lorat_status st = image_read(path, &img, err);
+    if (st) {
+        image_free(&img);
+        return st;
+    }
+    out->width = img.w, out->height = img.h, out->stride = 3 * img.w, out->rgb = img.data;
+    return LORAT_STATUS_OK;
+}
+
+void lorat_image_free(lorat_image *im) {
+    if (!im) return;
+    free((void *)im->rgb);
+    memset(im, 0, sizeof *im);
+}

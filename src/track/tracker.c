@@ -109,8 +109,31 @@ static lorat_status check_image(const lorat_image *img, lorat_error *err) {
     return LORAT_STATUS_OK;
 }
 
+/* A tracker runs with the thread count its workspace was planned for, whichever thread calls it
+ * (OpenMP's count is a per-thread setting: a thread the caller started has the default): set for
+ * the call, the caller's own restored after. */
+static int enter_threads(const lorat_tracker *t) {
+    const int prev = omp_get_max_threads(), want = model_workspace_threads(t->ws);
+    if (want > 0 && want != prev) omp_set_num_threads(want);
+    return prev;
+}
+
+static void leave_threads(int prev) {
+    if (omp_get_max_threads() != prev) omp_set_num_threads(prev);
+}
+
+static lorat_status tracker_init(lorat_tracker *t, const lorat_image *img, lorat_box box, lorat_error *err);
+
 lorat_status lorat_tracker_init(lorat_tracker *t, const lorat_image *img, lorat_box box,
                                 lorat_error *err) {
+    const int prev = enter_threads(t);
+    const lorat_status st = tracker_init(t, img, box, err);
+    leave_threads(prev);
+    return st;
+}
+
+static lorat_status tracker_init(lorat_tracker *t, const lorat_image *img, lorat_box box,
+                                 lorat_error *err) {
     lorat_status st = check_image(img, err);
     if (st) return st;
     if (!isfinite(box.x) || !isfinite(box.y) || !isfinite(box.w) || !isfinite(box.h) || box.w < 1 ||
@@ -214,13 +237,16 @@ void tracker_set_state(lorat_tracker *t, lorat_box box) {
 
 lorat_status lorat_tracker_update(lorat_tracker *t, const lorat_image *img, lorat_box *box,
                                   float *confidence, lorat_error *err) {
+    const int prev = enter_threads(t);
     lorat_status st = tracker_prepare(t, img, err);
-    if (st) return st;
-    double t0 = omp_get_wtime();
-    model_forward(t->model, t->ws, t->z, t->x, t->mask, 1, t->score, t->boxes, NULL);
-    t->times.model += omp_get_wtime() - t0;
-    const char *why = model_workspace_failure(t->ws);
-    if (why) return err_set(err, LORAT_STATUS_INTERNAL, "the network failed: %s", why);
-    tracker_finish(t, t->score, t->boxes, box, confidence);
-    return LORAT_STATUS_OK;
+    if (!st) {
+        double t0 = omp_get_wtime();
+        model_forward(t->model, t->ws, t->z, t->x, t->mask, 1, t->score, t->boxes, NULL);
+        t->times.model += omp_get_wtime() - t0;
+        const char *why = model_workspace_failure(t->ws);
+        if (why) st = err_set(err, LORAT_STATUS_INTERNAL, "the network failed: %s", why);
+        else tracker_finish(t, t->score, t->boxes, box, confidence);
+    }
+    leave_threads(prev);
+    return st;
 }
