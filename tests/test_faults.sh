@@ -5,7 +5,7 @@
 #     the losses of an uninterrupted run, and the final model equals that run's to the bit;
 #   - `lorat eval --model` killed 20 times the same way and rerun: complete result files, equal
 #     to an uninterrupted run's;
-#   - a full disk (a 1 MB tmpfs where the system allows mounting one, else a file-size limit)
+#   - a full disk (a 4 MB tmpfs where the system allows mounting one, else a file-size limit)
 #     while writing a checkpoint, result files and a rendered video: a clear error, and the
 #     files that were there before are intact.
 # The kill moments come from a seeded generator: the same every run.
