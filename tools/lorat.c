@@ -10,6 +10,7 @@ static const struct {
     const char *help;
 } commands[] = {
     {"track", cli_track, "track an object in a video or frame folder from a first box"},
+    {"trax", cli_trax, "serve the tracker over TraX (the VOT toolkit protocol) on stdin/stdout"},
     {"eval", cli_eval, "one-pass evaluation on a benchmark, or scoring of result files"},
     {"report", cli_report, "tables and success / precision plots of several trackers"},
     {"train", cli_train, "LoRA (or full) fine-tuning with the paper's recipe, resumable"},

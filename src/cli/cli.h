@@ -15,6 +15,7 @@ int cli_bench(int argc, char **argv);
 int cli_inspect(int argc, char **argv);
 int cli_compare(int argc, char **argv);
 int cli_track(int argc, char **argv);
+int cli_trax(int argc, char **argv);
 int cli_synth(int argc, char **argv);
 int cli_eval(int argc, char **argv);
 int cli_report(int argc, char **argv);
