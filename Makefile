@@ -9,7 +9,7 @@ JOBS ?= $(shell nproc)
 # make install PREFIX=...: the CLI, liblorat.so, lorat.h, lorat.pc, the CMake package, the Python module.
 PREFIX ?= /usr/local
 
-.PHONY: all deps deps-run build install test test-asan fuzz fuzz-smoke bench bench-train bench-dist bench-opencv demo train-demo clean format
+.PHONY: all deps deps-run build install test test-asan fuzz fuzz-smoke bench bench-train bench-dist bench-opencv bench-onnx demo train-demo clean format
 
 all: build
 
@@ -59,6 +59,11 @@ bench-train: build
 # Data parallelism: 2 processes x 1 thread against 1 x 1 over TCP (B-224, batch 2 a process).
 bench-dist: build
 	@bench/compare_dist.sh $(BUILD)/lorat B-224 2
+
+# lorat at fp32, bf16, int8 against ONNX Runtime (CPU) on the network lorat export writes (B-224,
+# batch 1, 2 threads); deps installs ONNX Runtime.
+bench-onnx: deps build
+	@bench/compare_onnxruntime.sh $(BUILD)/lorat B-224 2
 
 # The shipped model tracks a held-out synthetic sequence: boxes, annotated video, success score.
 demo: deps-run

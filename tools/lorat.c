@@ -18,6 +18,7 @@ static const struct {
     {"synth", cli_synth, "write procedural tracking sequences (GOT-10k layout)"},
     {"convert", cli_convert, "official DINOv2 .pth + LoRAT checkpoint -> lorat model file"},
     {"forward", cli_forward, "run the network on raw input tensors (for parity checks)"},
+    {"export", cli_export, "the network as an ONNX file, the tracker around it as JSON"},
     {"info", cli_info, "parameters and MACs of a variant or model, per part"},
     {"bench", cli_bench, "forward time per stage, GFLOP/s and share of the SGEMM peak"},
     {"inspect", cli_inspect, "list the tensors and metadata of a safetensors or .pth file"},

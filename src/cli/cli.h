@@ -21,6 +21,7 @@ int cli_eval(int argc, char **argv);
 int cli_report(int argc, char **argv);
 int cli_train(int argc, char **argv);
 int cli_init(int argc, char **argv);
+int cli_export(int argc, char **argv);
 
 /* Prints "lorat <cmd>: <message>" to stderr and returns 1 (2 for usage errors). */
 int cli_fail(const char *cmd, const lorat_error *err);
