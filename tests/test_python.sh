@@ -23,8 +23,11 @@ done
 check "the binding" "$PYTHON" "$LORAT_SRC/tests/python/test_binding.py" "$MODEL" "$TMP/data" "$TMP/track"
 cp "$TMP/last.log" "$TMP/binding.log"
 cat "$TMP/binding.log"
-check "without LORAT_LIBRARY, the build tree's library is found" env -u LORAT_LIBRARY "$PYTHON" -c \
-    "import lorat, sys; sys.exit(0 if lorat.version() else 1)"
+case "$(basename "$LORAT_BUILD")" in # the folders the module looks in, beside python/
+    build | build-asan)
+        check "without LORAT_LIBRARY, the build tree's library is found" env -u LORAT_LIBRARY "$PYTHON" -c \
+            "import lorat, sys; sys.exit(0 if lorat._lib._name.startswith('$LORAT_SRC/build') else 1)" ;;
+esac
 check_error "a wrong LORAT_LIBRARY says what it tried" "LORAT_LIBRARY" env LORAT_LIBRARY=/nonexistent/liblorat.so \
     "$PYTHON" -c "import lorat"
 finish
