@@ -403,6 +403,113 @@ static void test_bad_ground_truth(void) {
           "unknown dataset: %s", err.message);
 }
 
+/* ---- one table of formats: recognising folders, one sequence folder alone -------------------- */
+
+static void expect_detect(const char *rel, int shape, dataset_kind kind) {
+    dataset_kind k = (dataset_kind)-1;
+    int d = dataset_detect(at(rel), &k);
+    CHECK(d == shape && (shape == DATASET_DETECT_NONE || k == kind),
+          "%s: detected shape %d as %s, expected %d as %s", rel, d,
+          d ? dataset_kind_name(k) : "-", shape, dataset_kind_name(kind));
+}
+
+/* The sequence name of the root's dataset and the folder's one-sequence dataset load alike. */
+static void expect_same_load(dataset_kind kind, const char *root, dataset_split split,
+                             const char *seqdir, const char *name) {
+    dataset whole = open_ok(kind, root, split), one;
+    dataset_options opt = {0};
+    lorat_error err = {0};
+    lorat_status st = dataset_open_sequence(&one, at(seqdir), NULL, &opt, &err);
+    CHECK(st == 0, "open sequence %s: %s", seqdir, err.message);
+    if (st) {
+        dataset_free(&whole);
+        return;
+    }
+    CHECK(one.kind == kind, "%s read as %s", seqdir, dataset_kind_name(one.kind));
+    dataset_sequence a = load_ok(&whole, name, DATASET_LOAD_FRAMES);
+    dataset_sequence b = load_ok(&one, name, DATASET_LOAD_FRAMES);
+    int same = a.frames == b.frames && a.gt_count == b.gt_count && a.gt && b.gt &&
+               !memcmp(a.init, b.init, sizeof a.init) &&
+               !memcmp(a.gt, b.gt, sizeof(double) * 4 * (size_t)a.gt_count) &&
+               !memcmp(a.visible, b.visible, (size_t)a.gt_count) && a.width == b.width;
+    for (int i = 0; same && i < a.frames; i++)
+        same = a.frame_paths && b.frame_paths && !strcmp(a.frame_paths[i], b.frame_paths[i]);
+    CHECK(same, "%s: the folder alone loads as %s within %s (%d/%d frames)", seqdir, name, root,
+          a.frames, b.frames);
+    dataset_sequence_free(&a);
+    dataset_sequence_free(&b);
+    dataset_free(&one);
+    dataset_free(&whole);
+}
+
+static void test_detect_and_sequences(void) {
+    frames("ext/atv/atv-1/img", "%08d.jpg", 1, 2);
+    frames("lasot/airplane/airplane-2/img", "%08d.jpg", 1, 1);
+    frames("otb/Tiger1/img", "%04d.jpg", 1, 7);
+    frames("otb/Jogging/img", "%04d.jpg", 1, 1);
+    expect_detect("lasot", DATASET_DETECT_ROOT, DATASET_LASOT);
+    expect_detect("lasot/airplane/airplane-1", DATASET_DETECT_SEQUENCE, DATASET_LASOT);
+    expect_detect("ext", DATASET_DETECT_ROOT, DATASET_LASOT_EXT);
+    expect_detect("ext/atv/atv-1", DATASET_DETECT_SEQUENCE, DATASET_LASOT_EXT);
+    expect_detect("got", DATASET_DETECT_ROOT, DATASET_GOT10K);
+    expect_detect("got/val", DATASET_DETECT_ROOT, DATASET_GOT10K);
+    expect_detect("got/val/GOT-10k_Val_000001", DATASET_DETECT_SEQUENCE, DATASET_GOT10K);
+    expect_detect("tn", DATASET_DETECT_ROOT, DATASET_TRACKINGNET);
+    expect_detect("tn/TEST/frames/seqA", DATASET_DETECT_SEQUENCE, DATASET_TRACKINGNET);
+    expect_detect("otb", DATASET_DETECT_ROOT, DATASET_OTB);
+    expect_detect("otb/David", DATASET_DETECT_SEQUENCE, DATASET_OTB);
+    expect_detect("tnl", DATASET_DETECT_ROOT, DATASET_TNL2K);
+    expect_detect("tnl/seqA", DATASET_DETECT_SEQUENCE, DATASET_TNL2K);
+    expect_detect("custom", DATASET_DETECT_ROOT, DATASET_CUSTOM);
+    expect_detect("custom/synth_000001", DATASET_DETECT_SEQUENCE, DATASET_CUSTOM);
+    expect_detect("emptyroot", DATASET_DETECT_NONE, DATASET_CUSTOM);
+    expect_detect("no-such-folder", DATASET_DETECT_NONE, DATASET_CUSTOM);
+
+    expect_same_load(DATASET_LASOT, "lasot", DATASET_SPLIT_ALL, "lasot/airplane/airplane-1",
+                     "airplane-1");
+    expect_same_load(DATASET_LASOT_EXT, "ext", DATASET_SPLIT_DEFAULT, "ext/atv/atv-1", "atv-1");
+    expect_same_load(DATASET_GOT10K, "got", DATASET_SPLIT_VAL, "got/val/GOT-10k_Val_000001",
+                     "GOT-10k_Val_000001");
+    expect_same_load(DATASET_GOT10K, "got", DATASET_SPLIT_TEST, "got/test/GOT-10k_Test_000001",
+                     "GOT-10k_Test_000001");
+    expect_same_load(DATASET_TRACKINGNET, "tn", DATASET_SPLIT_TEST, "tn/TEST/frames/seqA", "seqA");
+    expect_same_load(DATASET_OTB, "otb", DATASET_SPLIT_DEFAULT, "otb/David", "David");
+    expect_same_load(DATASET_OTB, "otb", DATASET_SPLIT_DEFAULT, "otb/Tiger1", "Tiger1");
+    expect_same_load(DATASET_OTB, "otb", DATASET_SPLIT_DEFAULT, "otb/Jogging", "Jogging_2");
+    expect_same_load(DATASET_TNL2K, "tnl", DATASET_SPLIT_DEFAULT, "tnl/seqA", "seqA");
+    expect_same_load(DATASET_CUSTOM, "custom", DATASET_SPLIT_DEFAULT, "custom/synth_000001",
+                     "synth_000001");
+
+    /* the layout given: a LaSOT_ext folder read as LaSOT loses 1 px; a root is not a sequence */
+    dataset one;
+    lorat_error err = {0};
+    dataset_kind lasot = DATASET_LASOT;
+    CHECK(dataset_open_sequence(&one, at("ext/atv/atv-1"), &lasot, NULL, &err) == 0, "%s",
+          err.message);
+    dataset_sequence s = load_ok(&one, "atv-1", 0);
+    CHECK(s.gt && near4(s.gt, 0, 0, 10, 10), "atv-1 read as LaSOT: 1-based");
+    dataset_sequence_free(&s);
+    dataset_free(&one);
+    CHECK(dataset_open_sequence(&one, at("otb"), NULL, NULL, &err) != 0 &&
+              strstr(err.message, "looks like an OTB100 root"),
+          "a root: %s", err.message);
+    CHECK(dataset_open_sequence(&one, at("emptyroot"), NULL, NULL, &err) != 0 &&
+              strstr(err.message, "emptyroot is not a sequence folder of a known layout"),
+          "no layout: %s", err.message);
+    dataset_kind otb = DATASET_OTB;
+    CHECK(dataset_open_sequence(&one, at("emptyroot"), &otb, NULL, &err) != 0 &&
+              strstr(err.message, "no OTB100 sequence in this folder"),
+          "no sequence of the given layout: %s", err.message);
+    /* a root of another layout: the message says which */
+    CHECK(dataset_open(&one, DATASET_TNL2K, at("otb"), NULL, &err) != 0 &&
+              strstr(err.message, "it looks like an OTB100 root: --dataset otb"),
+          "wrong --dataset: %s", err.message);
+    CHECK(dataset_train_split(DATASET_LASOT) == DATASET_SPLIT_TRAIN &&
+              dataset_train_split(DATASET_OTB) == DATASET_SPLIT_DEFAULT &&
+              dataset_train_split(DATASET_COCO) == DATASET_SPLIT_TRAIN,
+          "train splits");
+}
+
 /* ---- result files ------------------------------------------------------------------------ */
 
 static void test_results_read(void) {
@@ -581,6 +688,7 @@ int main(void) {
     test_otb();
     test_tnl2k();
     test_bad_ground_truth();
+    test_detect_and_sequences();
     test_results_read();
     test_results_write();
     nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);

@@ -408,6 +408,102 @@ static void test_got10k_ao(void) {
     CHECK(near(p.success_curve.y[10], (1.0 + 2.0 / 3) / 2), "paper averages the runs' curves");
 }
 
+/* `--protocol got10k` on GOT-10k is the got10k toolkit's ExperimentGOT10k, reproduced on a
+ * hand-made case. What its report() does on val, read from got10k/experiments/got10k.py:
+ *   covers = meta['cover'][1:]                               (absence.label is never read)
+ *   seq_ious = [rect_iou(b[1:], anno[1:], bound=resolution) for b in boxes]   (every repetition)
+ *   seq_ious = concatenate([t[covers > 0] for t in seq_ious])
+ *   ious = concatenate(all sequences);  ao = mean(ious);  sr = mean(ious > 0.5)
+ * rect_iou clips both boxes to the image (x <- clip(x, 0, W), w <- clip(w, 0, W - x)), then
+ * inter / (union + eps) clipped to [0, 1]. SR0.75 is mean(ious > 0.75) (the server's). Every IoU
+ * below is a multiple of 1/8 with a union >= 200 (eps is below its last bit), so the toolkit's
+ * numbers are exact fractions:
+ *   A (W = H = 100, one run): frame 0 is off the target (left out: b[1:]); frame 1 IoU 1;
+ *     frame 2 (10,10,20,10) in (10,10,20,20): 200/400 = 0.5; frame 3 the GT (90,10,20,20) runs
+ *     past the right edge: clipped to (90,10,10,20), the prediction (80,10,20,20) keeps its 400,
+ *     inter 10x20 = 200, union 400 -> 0.5 (1/3 unclipped); frame 4 has cover 0 (left out, IoU 0
+ *     if it were counted). A's IoUs: 1, 0.5, 0.5.
+ *   B (two runs; frame 3 flagged absent but cover 1, so counted): GT (0,0,40,10) on every frame.
+ *     run 1: (0,0,30,10) 300/400 = 0.75, (0,0,35,10) 350/400 = 0.875, (0,0,10,10) 0.25;
+ *     run 2: the GT 1, far off 0, (0,0,20,10) 0.5.
+ *   Pooled: 9 IoUs summing to 5.375: AO = 5.375 / 9 = 43/72; SR0.5 = #{1, 0.75, 0.875, 1} / 9
+ *   = 4/9 (0.5 itself fails: strict >); SR0.75 = #{1, 0.875, 1} / 9 = 1/3 (0.75 fails).
+ *   Not pooling would give (2/3 + 3.375/6) / 2 = 0.6146; counting frame 0 of A, A's cover-0
+ *   frame, or dropping B's absent frame, or not clipping, each gives another AO. */
+static void test_got10k_experiment(void) {
+    CHECK(metrics_protocol_for(METRICS_PROTOCOL_GOT10K, "GOT10k") == METRICS_PROTOCOL_GOT10K_AO &&
+              metrics_protocol_for(METRICS_PROTOCOL_GOT10K, "custom") ==
+                  METRICS_PROTOCOL_GOT10K_AO,
+          "got10k on GOT-10k (and custom) is the GOT-10k experiment");
+    const char *others[] = {"LaSOT", "LaSOT_Extension", "OTB100", "TrackingNet", "TNL2K"};
+    for (int i = 0; i < 5; i++)
+        CHECK(metrics_protocol_for(METRICS_PROTOCOL_GOT10K, others[i]) == METRICS_PROTOCOL_GOT10K,
+              "got10k on %s stays the OTB/LaSOT-style experiment", others[i]);
+    CHECK(metrics_protocol_for(METRICS_PROTOCOL_PAPER, "GOT10k") == METRICS_PROTOCOL_PAPER &&
+              metrics_protocol_for(METRICS_PROTOCOL_GOT10K_AO, "LaSOT") ==
+                  METRICS_PROTOCOL_GOT10K_AO,
+          "other protocols are themselves");
+    const metrics_protocol p = metrics_protocol_for(METRICS_PROTOCOL_GOT10K, "GOT10k");
+
+    tcase a;
+    tcase_init(&a, 5);
+    a.use_cover = 1;
+    set(a.pred, 70, 70, 10, 10);         /* frame 0: off the target */
+    set(a.pred + 8, 10, 10, 20, 10);     /* 0.5 */
+    set(a.gt + 12, 90, 10, 20, 20);      /* past the right edge */
+    set(a.pred + 12, 80, 10, 20, 20);    /* 0.5 once clipped */
+    set(a.pred + 16, 70, 70, 10, 10);    /* cover 0 */
+    a.cover[4] = 0;
+    tcase b;
+    tcase_init(&b, 4);
+    b.use_cover = b.use_vis = 1;
+    b.runs = 2;
+    b.vis[3] = 0; /* absent, but cover 1 */
+    b.cover[3] = 1;
+    for (int i = 0; i < 4; i++) {
+        set(b.gt + 4 * i, 0, 0, 40, 10);
+        set(b.pred + 4 * i, 0, 0, 40, 10);
+        set(b.pred + 4 * (4 + i), 0, 0, 40, 10);
+    }
+    set(b.pred + 4, 0, 0, 30, 10);
+    set(b.pred + 8, 0, 0, 35, 10);
+    set(b.pred + 12, 0, 0, 10, 10);
+    set(b.pred + 4 * 6, 60, 60, 10, 10);
+    set(b.pred + 4 * 7, 0, 0, 20, 10);
+    double ia[5], ib[8];
+    metrics_result ra = run(p, "GOT10k", &a, ia), rb = run(p, "GOT10k", &b, ib);
+    CHECK(isnan(ia[0]) && ia[1] == 1 && ia[2] == 0.5 && ia[3] == 0.5 && isnan(ia[4]),
+          "A's IoUs: frame 0 out, 1, 0.5, 0.5 (clipped), cover 0 out: %g %g %g %g %g", ia[0], ia[1],
+          ia[2], ia[3], ia[4]);
+    CHECK(ib[1] == 0.75 && ib[2] == 0.875 && ib[3] == 0.25 && ib[5] == 1 && ib[6] == 0 &&
+              ib[7] == 0.5,
+          "B's IoUs, both runs, the absent frame with cover 1 counted");
+    CHECK(ra.frames == 3 && rb.frames == 6, "frames scored: A %ld (3), B %ld (6)", ra.frames,
+          rb.frames);
+    CHECK(ra.ao == 2.0 / 3 && rb.ao == 3.375 / 6, "per sequence (seq_wise): A %.17g, B %.17g",
+          ra.ao, rb.ao);
+    metrics_average avg;
+    metrics_average_init(&avg, p);
+    metrics_average_add(&avg, &ra);
+    metrics_average_add(&avg, &rb);
+    metrics_result o;
+    metrics_average_finish(&avg, &o);
+    CHECK(o.ao == 43.0 / 72, "AO %.17g, the toolkit's 43/72 = %.17g", o.ao, 43.0 / 72);
+    CHECK(o.sr50 == 4.0 / 9, "SR0.5 %.17g, the toolkit's 4/9", o.sr50);
+    CHECK(o.sr75 == 3.0 / 9, "SR0.75 %.17g, 3/9", o.sr75);
+    CHECK(o.frames == 9 && o.success_curve.n == 101, "9 pooled frames, the 101-point curve");
+    /* the curve's points at 0.5 and 0.75 (linspace(0, 1, 101)) are SR0.5 and SR0.75 */
+    CHECK(o.success_curve.y[50] == o.sr50 && o.success_curve.y[75] == o.sr75 &&
+              o.success_curve.y[0] == 8.0 / 9,
+          "succ_curve[50] %.6f, [75] %.6f, [0] %.6f (IoU 0 fails > 0)", o.success_curve.y[50],
+          o.success_curve.y[75], o.success_curve.y[0]);
+    CHECK(fabs(o.ao - (2.0 / 3 + 3.375 / 6) / 2) > 0.015,
+          "pooled (0.5972), not the mean of sequences (0.6146)");
+    /* the same files under the OTB/LaSOT-style experiment (another dataset name) differ */
+    metrics_result g = run(METRICS_PROTOCOL_GOT10K, "OTB100", &a, NULL);
+    CHECK(isnan(g.ao) && g.success_curve.n == 21, "got10k on OTB100: no AO, 21 thresholds");
+}
+
 /* §1.6 / §4.4 / §4.5: absent, zero-size and NaN ground truth. */
 static void test_absent_frames(void) {
     tcase t;
@@ -550,6 +646,7 @@ int main(void) {
     test_trackingnet_rounding();
     test_norm_precision();
     test_got10k_ao();
+    test_got10k_experiment();
     test_absent_frames();
     test_predictions_and_first_frame();
     test_averaging_and_float32();

@@ -19,15 +19,21 @@
 static const char *usage =
     "lorat eval --results DIR --dataset NAME --root DIR [--split test|val|train|all]\n"
     "           [--protocol paper|got10k|lasot_toolkit|got10k_ao|trackingnet] [--json]\n"
-    "           [--per-sequence]\n"
+    "           [--per-sequence] [--results-layout auto|lorat|pysot|pytracking]\n"
     "  NAME: lasot, lasot_ext, got10k, trackingnet, otb, tnl2k, custom (the layout of `lorat synth`)\n"
     "  --results DIR   a tracker's result files: DIR/<seq>.txt, or DIR/<seq>/<seq>_001.txt\n"
     "                  (GOT-10k layout), one x,y,w,h box per frame (LaSOT files 1-based)\n"
+    "  --results-layout  whose folder DIR is: lorat (and the got10k toolkit's), pysot\n"
+    "                  (results/<dataset>/<model>: comma files, its OTB names such as Jogging-1;\n"
+    "                  VOT baseline/ folders are not read), pytracking (<tracker>/<param>: tab\n"
+    "                  files, <seq>_time.txt ignored; DIR_000, DIR_001, ... beside a DIR that does\n"
+    "                  not exist are its runs); auto (default): any of these\n"
     "  --protocol      paper (default): LoRAT's evaluation, the numbers the paper reports;\n"
-    "                  got10k: the got10k toolkit's OTB/LaSOT experiments; lasot_toolkit: the\n"
-    "                  official LaSOT/TNL2K MATLAB toolkit; got10k_ao: GOT-10k's AO/SR (pooled,\n"
-    "                  first frame left out, cover > 0, clipped to the image); trackingnet: the\n"
-    "                  TrackingNet server's metrics.py\n"
+    "                  got10k: the got10k toolkit: on GOT-10k (and custom) its GOT-10k experiment\n"
+    "                  (AO, SR0.5, SR0.75 over the pooled frames, first frame left out, cover > 0,\n"
+    "                  clipped to the image), elsewhere its OTB/LaSOT experiments; lasot_toolkit:\n"
+    "                  the official LaSOT/TNL2K MATLAB toolkit; got10k_ao: the GOT-10k experiment\n"
+    "                  on any dataset; trackingnet: the TrackingNet server's metrics.py\n"
     "  --json          print one JSON object instead of the table\n"
     "  --per-sequence  add a row per sequence to the table\n"
     "lorat eval --model M --dataset NAME --root DIR [--split ...] [--out DIR] [--jobs N]\n"
@@ -42,14 +48,15 @@ static const char *usage =
     CLI_TRACKING_USAGE CLI_PRECISION_USAGE;
 
 typedef struct eval_args {
-    const char *results, *dataset, *root, *split, *protocol, *model;
+    const char *results, *dataset, *root, *split, *protocol, *model, *results_layout;
     const char *out, *jobs, *threads, *runs, *zip, *precision;
     int json, per_sequence, quiet;
     cli_tracking tracking;
 } eval_args;
 
-/* Opens the dataset, scores the results folder and prints the table or the JSON. */
-static int score_and_print(const eval_args *a, const char *results_dir) {
+/* Opens the dataset, scores the results folder (read under reader) and prints the table or the
+ * JSON. */
+static int score_and_print(const eval_args *a, const char *results_dir, results_reader reader) {
     lorat_error err = {0};
     dataset_kind kind;
     dataset_options opt = {0};
@@ -61,7 +68,7 @@ static int score_and_print(const eval_args *a, const char *results_dir) {
     dataset ds;
     if (dataset_open(&ds, kind, a->root, &opt, &err)) return cli_fail("eval", &err);
     eval_scores scores;
-    lorat_status s = eval_score_dir(&ds, results_dir, protocol, &scores, &err);
+    lorat_status s = eval_score_results(&ds, results_dir, protocol, reader, &scores, &err);
     dataset_free(&ds);
     if (s) return cli_fail("eval", &err);
     int rc = 0;
@@ -185,7 +192,7 @@ static int run_and_score(const eval_args *a) {
         char dir[4096];
         runner_run_dir(dir, sizeof dir, &ro, kind, r);
         if (plain_runs && !a->json) printf("run %d (%s):\n", r, dir);
-        rc = score_and_print(a, dir);
+        rc = score_and_print(a, dir, RESULTS_READER_LORAT);
     }
     return rc;
 }
@@ -198,6 +205,7 @@ int cli_eval(int argc, char **argv) {
             cli_opt(argc, argv, &i, "--root", &a.root) ||
             cli_opt(argc, argv, &i, "--split", &a.split) ||
             cli_opt(argc, argv, &i, "--protocol", &a.protocol) ||
+            cli_opt(argc, argv, &i, "--results-layout", &a.results_layout) ||
             cli_opt(argc, argv, &i, "--model", &a.model) || cli_opt(argc, argv, &i, "--out", &a.out) ||
             cli_opt(argc, argv, &i, "--jobs", &a.jobs) || cli_opt(argc, argv, &i, "--threads", &a.threads) ||
             cli_opt(argc, argv, &i, "--precision", &a.precision) ||
@@ -218,9 +226,17 @@ int cli_eval(int argc, char **argv) {
             return cli_usage_error("eval", usage, "unknown argument '%s'", argv[i]);
         }
     }
-    if (a.model) return run_and_score(&a);
+    if (a.model) {
+        if (a.results_layout)
+            return cli_usage_error("eval", usage, "--results-layout is for --results (--model writes lorat's layout)");
+        return run_and_score(&a);
+    }
     if (!a.results) return cli_usage_error("eval", usage, "--results DIR is required");
     if (!a.dataset) return cli_usage_error("eval", usage, "--dataset NAME is required");
     if (!a.root) return cli_usage_error("eval", usage, "--root DIR is required");
-    return score_and_print(&a, a.results);
+    results_reader reader = RESULTS_READER_AUTO;
+    lorat_error err = {0};
+    if (a.results_layout && results_reader_parse(a.results_layout, &reader, &err))
+        return cli_usage_error("eval", usage, "%s", err.message);
+    return score_and_print(&a, a.results, reader);
 }

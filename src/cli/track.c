@@ -12,24 +12,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "cli/cli.h"
 #include "core/fileio.h"
+#include "data/datasets.h"
 #include "io/image.h"
-#include "data/table.h"
 #include "io/video.h"
 #include "kernels/kernels.h"
 #include "model/model.h"
 #include "track/tracker.h"
 
 static const char *usage =
-    "lorat track --model M.safetensors (--video FILE | --frames DIR | --sequence DIR)\n"
+    "lorat track --model M.safetensors (--video FILE | --frames DIR | --sequence DIR [--dataset NAME])\n"
     "            [--init x,y,w,h] [--out boxes.txt] [--render OUT.mp4|OUT.avi|OUT.mkv|DIR]\n"
     "            [--threads N] [--profile] [--quiet] [--size-update A] [--size-gate C]\n"
     "            [--box-average R] [--window-influence W] [--precision fp32|bf16|int8]\n"
-    "  --sequence  a benchmark sequence folder (GOT-10k / lorat synth, LaSOT img/, TNL2K imgs/);\n"
-    "              its first ground-truth box is the default --init (LaSOT's 1-based boxes get -1)\n"
+    "  --sequence  a benchmark sequence folder (LaSOT, LaSOT_ext, GOT-10k, TrackingNet, OTB,\n"
+    "              TNL2K, lorat synth's custom layout), read by `lorat eval`'s reader: the same\n"
+    "              frames, and its first ground-truth box as the default --init\n"
+    "  --dataset   the layout of --sequence (lasot, lasot_ext, got10k, trackingnet, otb, tnl2k,\n"
+    "              custom); default: recognised from the folder as the dataset readers do\n"
     "  --out       one x,y,w,h line per frame, the first being the init box\n"
     "  --render    frames with the box, confidence and frame number: a video, or JPEGs in DIR\n"
     "  --profile   time per frame of decoding, cropping, the network and post-processing\n"
@@ -64,22 +66,33 @@ static int ends_with(const char *s, const char *suffix) {
     return n >= m && strcasecmp(s + n - m, suffix) == 0;
 }
 
-static int is_dir(const char *path) {
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-/* First line of a ground-truth file: x,y,w,h separated by commas, tabs or spaces. */
-/* The first box of a ground-truth file, read as `lorat eval` reads the whole file (the same
- * table reader: four values on every line, comma, tab or space separated; any other line is an
- * error naming it). */
-static lorat_status read_first_box(const char *path, lorat_box *b, lorat_error *err) {
-    num_table t;
-    lorat_status st = table_read(path, 4, 0, &t, err);
+/* A benchmark sequence folder through the dataset readers, exactly as `lorat eval` reads it: its
+ * frame paths (into *paths, one allocation) and its first box (the runner's conversion, so the
+ * tracker starts from the same floats). kind: the layout, or NULL to recognise it. */
+static lorat_status open_sequence(const char *dir, const dataset_kind *kind, int quiet,
+                                  char ***paths, int *count, lorat_box *first,
+                                  lorat_error *err) {
+    dataset ds;
+    lorat_status st = dataset_open_sequence(&ds, dir, kind, NULL, err);
     if (st) return st;
-    b->x = (float)t.v[0], b->y = (float)t.v[1], b->w = (float)t.v[2], b->h = (float)t.v[3];
-    table_free(&t);
-    return LORAT_STATUS_OK;
+    if (ds.count > 1 && !quiet)
+        fprintf(stderr,
+                "lorat track: %s holds %d targets (%s, %s%s); tracking %s (give --init for "
+                "another)\n",
+                dir, ds.count, ds.seqs[0].name, ds.seqs[1].name, ds.count > 2 ? ", ..." : "",
+                ds.seqs[0].name);
+    dataset_sequence seq;
+    st = dataset_load(&ds, 0, DATASET_LOAD_FRAMES, &seq, err);
+    if (!st) {
+        *first = (lorat_box){(float)seq.init[0], (float)seq.init[1],
+                             (float)(seq.init[2] - seq.init[0]), (float)(seq.init[3] - seq.init[1])};
+        *paths = seq.frame_paths;
+        *count = seq.frames;
+        seq.frame_paths = NULL;
+        dataset_sequence_free(&seq);
+    }
+    dataset_free(&ds);
+    return st;
 }
 
 static lorat_status write_boxes(const char *path, const lorat_box *boxes, int n, lorat_error *err) {
@@ -121,6 +134,7 @@ static void annotate(image *img, const lorat_box *b, int frame, float conf, int 
 int cli_track(int argc, char **argv) {
     const char *model_path = NULL, *video = NULL, *frames = NULL, *sequence = NULL, *init_s = NULL;
     const char *out_path = NULL, *render = NULL, *threads_s = NULL, *precision_s = NULL;
+    const char *dataset_s = NULL;
     int profile = 0, quiet = 0;
     cli_tracking tracking = {0};
     for (int i = 0; i < argc; i++) {
@@ -128,7 +142,7 @@ int cli_track(int argc, char **argv) {
             cli_opt(argc, argv, &i, "--frames", &frames) || cli_opt(argc, argv, &i, "--sequence", &sequence) ||
             cli_opt(argc, argv, &i, "--init", &init_s) || cli_opt(argc, argv, &i, "--out", &out_path) ||
             cli_opt(argc, argv, &i, "--render", &render) || cli_opt(argc, argv, &i, "--threads", &threads_s) ||
-            cli_opt(argc, argv, &i, "--precision", &precision_s))
+            cli_opt(argc, argv, &i, "--precision", &precision_s) || cli_opt(argc, argv, &i, "--dataset", &dataset_s))
             continue;
         if (cli_flag(argv, i, "--profile")) profile = 1;
         else if (cli_flag(argv, i, "--quiet")) quiet = 1;
@@ -142,6 +156,12 @@ int cli_track(int argc, char **argv) {
     if (threads_s && !cli_parse_threads(threads_s, &threads))
         return cli_usage_error("track", usage, "--threads '%s' is not a number in 1..%d", threads_s,
                                CLI_MAX_THREADS);
+    dataset_kind layout;
+    lorat_error perr = {0};
+    if (dataset_s && !sequence)
+        return cli_usage_error("track", usage, "--dataset names the layout of --sequence");
+    if (dataset_s && dataset_kind_parse(dataset_s, &layout, &perr))
+        return cli_usage_error("track", usage, "%s", perr.message);
     lorat_precision prec;
     if (!cli_parse_precision(precision_s, &prec))
         return cli_usage_error("track", usage, "--precision '%s' is not fp32, bf16 or int8", precision_s);
@@ -165,32 +185,20 @@ int cli_track(int argc, char **argv) {
     lorat_box *boxes = NULL;
     int n_boxes = 0, cap = 0, rc = 1, write_out = 0;
     char what[4608] = "";
-    char seq_frames[4096], gt[4096];
 
     if (video) {
         src.name = video;
         if (video_open(video, &src.video, &err)) goto done;
+    } else if (sequence) {
+        lorat_box first;
+        src.name = sequence;
+        if (open_sequence(sequence, dataset_s ? &layout : NULL, quiet, &src.paths, &src.count, &first, &err))
+            goto done;
+        if (!have_init) init = first;
+        have_init = 1;
     } else {
-        const char *dir = frames;
-        if (sequence) {
-            int lasot = 0;
-            snprintf(seq_frames, sizeof seq_frames, "%s/img", sequence);
-            if (is_dir(seq_frames)) lasot = 1;
-            else {
-                snprintf(seq_frames, sizeof seq_frames, "%s/imgs", sequence);
-                if (!is_dir(seq_frames)) snprintf(seq_frames, sizeof seq_frames, "%s", sequence);
-            }
-            dir = seq_frames;
-            if (!have_init) {
-                snprintf(gt, sizeof gt, "%s/groundtruth.txt", sequence);
-                if (access(gt, R_OK) != 0) snprintf(gt, sizeof gt, "%s/groundtruth_rect.txt", sequence);
-                if (read_first_box(gt, &init, &err)) goto done;
-                if (lasot) init.x -= 1, init.y -= 1;
-                have_init = 1;
-            }
-        }
-        src.name = dir;
-        if (image_list_dir(dir, &src.paths, &src.count, &err)) goto done;
+        src.name = frames;
+        if (image_list_dir(frames, &src.paths, &src.count, &err)) goto done;
     }
     if (!have_init) {
         rc = cli_usage_error("track", usage, "--init x,y,w,h is required with --video and --frames");

@@ -250,8 +250,7 @@ int cli_train(int argc, char **argv) {
         dataset_kind kind;
         dataset_options opt = {0};
         if (dataset_kind_parse(spec, &kind, &err)) goto fail;
-        opt.split = kind == DATASET_CUSTOM || kind == DATASET_OTB || kind == DATASET_TNL2K || kind == DATASET_LASOT_EXT
-                        ? DATASET_SPLIT_DEFAULT : DATASET_SPLIT_TRAIN;
+        opt.split = dataset_train_split(kind);
         if (dataset_open(&ds[i], kind, root, &opt, &err)) goto fail;
         dsp[i] = &ds[i];
         opened++;

@@ -33,6 +33,11 @@
  *               that is not a crowd, has w, h > 0 and lies inside its image is a one-frame
  *               sequence "<image_id>_<annotation_id>" (datasets_coco.c).
  *
+ * One table of formats (datasets_impl.h) serves every caller: `lorat eval` and `lorat train` open
+ * roots through it, `lorat track --sequence` opens one sequence folder through it (recognising
+ * its layout the same way), so a sequence starts from the same first box and frames whichever
+ * way it is read.
+ *
  * Not here: decoding images (io/image), sampling training pairs (data/sampler), scoring (eval).
  */
 #ifndef LORAT_DATA_DATASETS_H
@@ -118,6 +123,9 @@ const char *dataset_official_name(dataset_kind kind);
 const char *dataset_display_name(dataset_kind kind);
 /* 1 when the benchmark's files (ground truth and result files) are 1-based: LaSOT. */
 int dataset_one_based(dataset_kind kind);
+/* The split `lorat train` reads: train where a benchmark has one (LaSOT, GOT-10k, TrackingNet,
+ * COCO), else DATASET_SPLIT_DEFAULT (all of it). */
+dataset_split dataset_train_split(dataset_kind kind);
 
 /* "test", "val", "train", "all" (and "default"). */
 const char *dataset_split_name(dataset_split split);
@@ -127,6 +135,18 @@ lorat_status dataset_split_parse(const char *name, dataset_split *split, lorat_e
 lorat_status dataset_open(dataset *ds, dataset_kind kind, const char *root,
                           const dataset_options *opt, lorat_error *err);
 void dataset_free(dataset *ds);
+
+/* What a folder is, recognised by the readers' own layouts (the first that matches, most
+ * particular first): one sequence of a benchmark or a benchmark's root; *kind says which. A
+ * LaSOT-layout sequence is LaSOT_ext when its category is one of the extension's 15. */
+enum { DATASET_DETECT_NONE = 0, DATASET_DETECT_SEQUENCE = 1, DATASET_DETECT_ROOT = 2 };
+int dataset_detect(const char *path, dataset_kind *kind);
+
+/* A dataset of the one sequence folder dir, of layout *kind (NULL: detected): its entry, ground
+ * truth and frames are what dataset_open on the folder's root would give that sequence (OTB's
+ * special cases by the folder's name; a two-target OTB folder lists both targets). */
+lorat_status dataset_open_sequence(dataset *ds, const char *dir, const dataset_kind *kind,
+                                   const dataset_options *opt, lorat_error *err);
 
 /* Index of the sequence called name (or whose alias is name), -1 if none. */
 int dataset_find(const dataset *ds, const char *name);

@@ -289,7 +289,7 @@ static lorat_status extract_objects(struct ds_coco *c, const cJSON *arr, int *ke
 
 /* ---- the interface ------------------------------------------------------------------------ */
 
-void ds_free_coco(dataset *ds) {
+static void free_coco(dataset *ds) {
     struct ds_coco *c = ds->coco;
     if (!c) return;
     free(c->json);
@@ -305,7 +305,14 @@ void ds_free_coco(dataset *ds) {
     ds->coco = NULL;
 }
 
-lorat_status ds_list_coco(dataset *ds, lorat_error *err) {
+static lorat_status list(dataset *ds, const char *seqdir, const dataset_options *opt,
+                         lorat_error *err) {
+    (void)opt;
+    if (seqdir)
+        return err_set(err, LORAT_STATUS_UNSUPPORTED,
+                       "COCO has no sequence folders (%s): its objects are one-frame sequences "
+                       "of the annotation file",
+                       seqdir);
     const char *split = ds->split == DATASET_SPLIT_VAL ? "val2017" : "train2017";
     struct ds_coco *c = calloc(1, sizeof *c);
     if (!c) return err_set(err, LORAT_STATUS_NO_MEMORY, "out of memory");
@@ -373,8 +380,8 @@ lorat_status ds_list_coco(dataset *ds, lorat_error *err) {
     return LORAT_STATUS_OK;
 }
 
-lorat_status ds_load_coco(const dataset *ds, int index, int flags, dataset_sequence *seq,
-                          lorat_error *err) {
+static lorat_status load(const dataset *ds, int index, int flags, dataset_sequence *seq,
+                         lorat_error *err) {
     memset(seq, 0, sizeof *seq);
     const struct ds_coco *c = ds->coco;
     const coco_object *o = &c->objects[index];
@@ -417,3 +424,26 @@ lorat_status ds_load_coco(const dataset *ds, int index, int flags, dataset_seque
     }
     return LORAT_STATUS_OK;
 }
+
+static int detect(const char *path) {
+    char *a = ds_path(path, "annotations");
+    int r = a && (ds_has_file(a, "instances_train2017.json") ||
+                  ds_has_file(a, "instances_val2017.json"));
+    free(a);
+    return r ? DS_DETECT_ROOT : DS_DETECT_NONE;
+}
+
+const ds_format ds_format_coco = {
+    .kind = DATASET_COCO,
+    .name = "coco",
+    .official = "COCO",
+    .display = "COCO",
+    .splits = DS_SPLIT_BIT(DATASET_SPLIT_TRAIN) | DS_SPLIT_BIT(DATASET_SPLIT_VAL),
+    .default_split = DATASET_SPLIT_TRAIN,
+    .train_split = DATASET_SPLIT_TRAIN,
+    .splits_text = "its splits are train (train2017, the default) and val (val2017)",
+    .detect = detect,
+    .list = list,
+    .load = load,
+    .free = free_coco,
+};

@@ -1,6 +1,7 @@
 /*
  * datasets_lasot.c — LaSOT and LaSOT_ext: listing ROOT/<cat>/<cat>-<k>/ (or a flat ROOT/<seq>/),
- * the test/train selection, and the full_occlusion / out_of_view flags.
+ * the test/train selection, the full_occlusion / out_of_view flags, and telling the two apart
+ * from a folder (their layouts are the same; LaSOT_ext's 15 categories are none of LaSOT's 70).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,13 +19,6 @@ static lorat_status add_seq(dataset *ds, const char *name, const char *seqdir, l
     return s;
 }
 
-static int has_gt(const char *dir, const char *name) {
-    char *p = ds_path3(dir, name, "groundtruth.txt");
-    int r = p && ds_is_file(p);
-    free(p);
-    return r;
-}
-
 /* Every sequence: a folder with a groundtruth.txt, directly under root or one level down (the
  * category folders). Order: by category, then by name. */
 static lorat_status list_all(dataset *ds, lorat_error *err) {
@@ -37,12 +31,12 @@ static lorat_status list_all(dataset *ds, lorat_error *err) {
             s = err_set(err, LORAT_STATUS_NO_MEMORY, "out of memory");
             break;
         }
-        if (has_gt(ds->root, top[i])) {
+        if (ds_keep_seq_gt(ds->root, top[i])) {
             s = add_seq(ds, top[i], cdir, err);
         } else {
             char **sub;
             int nsub;
-            s = ds_list(cdir, has_gt, &sub, &nsub, err);
+            s = ds_list(cdir, ds_keep_seq_gt, &sub, &nsub, err);
             for (int j = 0; j < nsub && !s; j++) {
                 char *sdir = ds_path(cdir, sub[j]);
                 s = sdir ? add_seq(ds, sub[j], sdir, err)
@@ -118,7 +112,7 @@ static lorat_status list_named(dataset *ds, char **names, int n, const char *fro
     return s;
 }
 
-lorat_status ds_list_lasot(dataset *ds, lorat_error *err) {
+static lorat_status list_lasot(dataset *ds, lorat_error *err) {
     if (ds->kind == DATASET_LASOT_EXT || ds->split == DATASET_SPLIT_ALL) return list_all(ds, err);
     char **test;
     int ntest, builtin;
@@ -149,8 +143,7 @@ lorat_status ds_list_lasot(dataset *ds, lorat_error *err) {
                 s = ds_add(ds, all.seqs[i].name, NULL, all.seqs[i].dir, all.seqs[i].anno, 1, 8,
                            0, err);
         }
-        all.root = NULL; /* borrowed */
-        dataset_free(&all);
+        ds_free_entries(&all);
     }
     ds_free_names(test, ntest);
     return s;
@@ -176,7 +169,8 @@ static lorat_status read_flags(const char *dir, const char *file, int n, num_tab
     return s;
 }
 
-lorat_status ds_lasot_visibility(const dataset_entry *e, dataset_sequence *seq, lorat_error *err) {
+static lorat_status read_visibility(const dataset_entry *e, dataset_sequence *seq,
+                                    lorat_error *err) {
     char *dir = ds_strdup(e->anno);
     if (!dir) return err_set(err, LORAT_STATUS_NO_MEMORY, "out of memory");
     char *slash = strrchr(dir, '/');
@@ -191,3 +185,135 @@ lorat_status ds_lasot_visibility(const dataset_entry *e, dataset_sequence *seq, 
     free(dir);
     return s;
 }
+
+static lorat_status list(dataset *ds, const char *seqdir, const dataset_options *opt,
+                         lorat_error *err) {
+    (void)opt;
+    if (!seqdir) return list_lasot(ds, err);
+    char name[512];
+    return add_seq(ds, ds_basename(seqdir, name, sizeof name), seqdir, err);
+}
+
+static lorat_status load(const dataset *ds, int index, int flags, dataset_sequence *seq,
+                         lorat_error *err) {
+    const ds_format *f = ds_format_of(ds->kind);
+    const dataset_entry *e = &ds->seqs[index];
+    lorat_status s = ds_load_boxes(e, f->display, f->one_based, 0, seq, err);
+    if (s) return s;
+    if ((s = read_visibility(e, seq, err))) {
+        err_prefix(err, "%s sequence %s", f->display, e->name);
+    } else {
+        ds_finish_boxes(seq);
+        if (flags & DATASET_LOAD_FRAMES) s = ds_frames_numbered(seq, e, f->display, err);
+    }
+    if (s) dataset_sequence_free(seq);
+    return s;
+}
+
+/* ---- detection --------------------------------------------------------------------------- */
+
+/* LaSOT_ext's categories (LoRAT's LaSOT_Extension.py; spec/evaluation.md §2). */
+static const char *const ext_categories[] = {
+    "atv",  "badminton", "cosplay", "dancingshoe", "footbag", "frisbee",     "jianzi",  "lantern",
+    "misc", "opossum",   "paddle",  "raccoon",     "rhino",   "skatingshoe", "wingsuit",
+};
+
+static int ext_category(const char *cat, size_t n) {
+    for (size_t i = 0; i < sizeof ext_categories / sizeof ext_categories[0]; i++)
+        if (strlen(ext_categories[i]) == n && !strncmp(ext_categories[i], cat, n)) return 1;
+    return 0;
+}
+
+/* A sequence folder: img/ beside groundtruth.txt (and no OTB groundtruth_rect.txt). */
+static int is_sequence(const char *path) {
+    return ds_has_dir(path, "img") && ds_has_file(path, "groundtruth.txt");
+}
+
+/* 1: a sequence named <cat>-<k> of an extension category; 0: of another one; -1: no name. */
+static int ext_sequence_name(const char *name) {
+    const char *dash = strrchr(name, '-');
+    return dash ? ext_category(name, (size_t)(dash - name)) : -1;
+}
+
+/* What the folder at path is, and whether its sequences are the extension's (*ext). */
+static int detect_any(const char *path, int *ext) {
+    char name[512];
+    ds_basename(path, name, sizeof name);
+    if (is_sequence(path)) {
+        *ext = ext_sequence_name(name) == 1;
+        return DS_DETECT_SEQUENCE;
+    }
+    if (ds_has_file(path, "testing_set.txt") || ds_has_file(path, "training_set.txt")) {
+        *ext = 0;
+        return DS_DETECT_ROOT;
+    }
+    /* a root: ROOT/<cat>/<cat>-<k>/ or a flat ROOT/<seq>/ */
+    char **top;
+    int ntop, found = DS_DETECT_NONE;
+    lorat_error err;
+    if (ds_list(path, ds_keep_dir, &top, &ntop, &err)) return DS_DETECT_NONE;
+    for (int i = 0; i < ntop && !found; i++) {
+        char *cdir = ds_path(path, top[i]);
+        if (cdir && is_sequence(cdir)) {
+            found = DS_DETECT_ROOT;
+            *ext = ext_sequence_name(top[i]) == 1;
+        } else if (cdir) {
+            char **sub;
+            int nsub;
+            if (!ds_list(cdir, ds_keep_dir, &sub, &nsub, &err)) {
+                for (int j = 0; j < nsub && !found; j++) {
+                    char *sdir = ds_path(cdir, sub[j]);
+                    if (sdir && is_sequence(sdir)) {
+                        found = DS_DETECT_ROOT;
+                        *ext = ext_category(top[i], strlen(top[i]));
+                    }
+                    free(sdir);
+                }
+                ds_free_names(sub, nsub);
+            }
+        }
+        free(cdir);
+    }
+    ds_free_names(top, ntop);
+    return found;
+}
+
+static int detect_lasot(const char *path) {
+    int ext = 0, r = detect_any(path, &ext);
+    return ext ? DS_DETECT_NONE : r;
+}
+
+static int detect_lasot_ext(const char *path) {
+    int ext = 0, r = detect_any(path, &ext);
+    return ext ? r : DS_DETECT_NONE;
+}
+
+const ds_format ds_format_lasot = {
+    .kind = DATASET_LASOT,
+    .name = "lasot",
+    .official = "LaSOT",
+    .display = "LaSOT",
+    .one_based = 1, /* its files count from 1: x and y lose 1 at load, as LoRAT's loader does */
+    .splits = DS_SPLIT_BIT(DATASET_SPLIT_TEST) | DS_SPLIT_BIT(DATASET_SPLIT_TRAIN) |
+              DS_SPLIT_BIT(DATASET_SPLIT_ALL),
+    .default_split = DATASET_SPLIT_TEST,
+    .train_split = DATASET_SPLIT_TRAIN,
+    .splits_text = "its splits are test (the default), train and all",
+    .detect = detect_lasot,
+    .list = list,
+    .load = load,
+};
+
+const ds_format ds_format_lasot_ext = {
+    .kind = DATASET_LASOT_EXT,
+    .name = "lasot_ext",
+    .official = "LaSOT_Extension",
+    .display = "LaSOT_ext",
+    .splits = DS_SPLIT_BIT(DATASET_SPLIT_TEST),
+    .default_split = DATASET_SPLIT_TEST,
+    .train_split = DATASET_SPLIT_DEFAULT,
+    .splits_text = "it has one split, its test set",
+    .detect = detect_lasot_ext,
+    .list = list,
+    .load = load,
+};

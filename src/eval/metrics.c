@@ -29,6 +29,13 @@ lorat_status metrics_protocol_parse(const char *name, metrics_protocol *p, lorat
                    name);
 }
 
+metrics_protocol metrics_protocol_for(metrics_protocol p, const char *official_name) {
+    if (p == METRICS_PROTOCOL_GOT10K &&
+        (!strcmp(official_name, "GOT10k") || !strcmp(official_name, "custom")))
+        return METRICS_PROTOCOL_GOT10K_AO;
+    return p;
+}
+
 metrics_rules metrics_rules_for(const char *name) {
     metrics_rules r = {0};
     if (!strcmp(name, "LaSOT") || !strcmp(name, "VastTrack")) {
@@ -459,8 +466,9 @@ lorat_status metrics_evaluate(metrics_protocol p, const metrics_rules *rules,
         return err_set(err, LORAT_STATUS_BAD_INPUT, "a sequence needs at least one frame");
     if (p == METRICS_PROTOCOL_GOT10K_AO && (sq->width <= 0 || sq->height <= 0))
         return err_set(err, LORAT_STATUS_BAD_INPUT,
-                       "the got10k_ao protocol clips boxes to the image and needs its size "
-                       "(meta_info.ini's resolution), which this sequence lacks");
+                       "the got10k toolkit's GOT-10k experiment (protocol got10k on GOT-10k, or "
+                       "got10k_ao) clips boxes to the image and needs its size (meta_info.ini's "
+                       "resolution), which this sequence lacks");
     if ((unsigned)p > METRICS_PROTOCOL_TRACKINGNET)
         return err_set(err, LORAT_STATUS_BAD_INPUT, "unknown protocol %d", (int)p);
     thresholds t;

@@ -15,7 +15,10 @@
  *                  curve[20], P_norm = curve[20], SR0.5 = curve[10], SR0.75 = curve[15]. The
  *                  prediction on frame 0 is scored as given (LoRAT records the init box there).
  *                  Dataset: float64 mean of the per-sequence curves, then the same read-outs.
- *   GOT10K         the got10k toolkit's OTB / LaSOT / TrackingNet experiments: frame 0 replaced by
+ *   GOT10K         the got10k toolkit, whose experiment depends on the dataset
+ *                  (metrics_protocol_for): on GOT-10k (and the custom layout, which is GOT-10k's)
+ *                  it is its GOT-10k experiment, i.e. GOT10K_AO below. Elsewhere its OTB / LaSOT /
+ *                  TrackingNet experiments: frame 0 replaced by
  *                  the GT; frames whose GT has a NaN dropped (from the denominator too); occlusion
  *                  flags ignored; continuous IoU with eps 2.22e-16 in the union, clipped to 0..1;
  *                  normalised error divides the centre difference by max(1, GT w/h) with
@@ -27,12 +30,15 @@
  *                  whose GT has any coordinate <= 0 (in the file's 1-based coordinates) gets IoU −1
  *                  and centre error −1 (a precision success); thresholds 0:0.05:1 built as MATLAB's
  *                  colon operator does; dataset mean skips sequences whose curve sums to <= eps.
- *   GOT10K_AO      the got10k toolkit's GOT-10k experiment (val; the test server): frame 0 left
- *                  out; both boxes clipped to the image (x <- clip(x, 0, W), w <- clip(w, 0, W−x));
- *                  only frames with cover > 0; continuous IoU as in GOT10K; AO = mean IoU,
- *                  SR0.5 / SR0.75 = share of IoU > 0.5 / 0.75, success curve over 101 thresholds;
- *                  over a dataset all frames are pooled (frame-weighted), not averaged per
- *                  sequence; repetitions are pooled too.
+ *   GOT10K_AO      the got10k toolkit's GOT-10k experiment (ExperimentGOT10k.report on val; the
+ *                  test server): frame 0 left out (b[1:], anno[1:]); both boxes clipped to the
+ *                  image (rect_iou's bound: x <- clip(x, 0, W), w <- clip(w, 0, W−x)); only frames
+ *                  with cover > 0 (absence.label is not read); continuous IoU as in GOT10K;
+ *                  AO = mean IoU, SR0.5 = share of IoU > 0.5 (_evaluate); SR0.75 = share of
+ *                  IoU > 0.75 (the server's, the same rule); success curve over 101 thresholds;
+ *                  over a dataset all frames are pooled (concatenated, so frame-weighted), not
+ *                  averaged per sequence; repetitions are pooled too. `got10k` names it on
+ *                  GOT-10k; `got10k_ao` names it on any dataset.
  *   TRACKINGNET    the TrackingNet devkit's metrics.py (what the server runs): every number
  *                  rounded half to even first; frame 0 replaced by the GT; IoU >= linspace(0,1,21);
  *                  error <= linspace(0,50,21); normalised error <= linspace(0,0.5,21); each score
@@ -62,6 +68,11 @@ typedef enum metrics_protocol {
 /* "paper", "got10k", "lasot_toolkit", "got10k_ao", "trackingnet" */
 const char *metrics_protocol_name(metrics_protocol p);
 lorat_status metrics_protocol_parse(const char *name, metrics_protocol *p, lorat_error *err);
+
+/* The computation protocol p stands for on the dataset of that official name: GOT10K on
+ * "GOT10k" and "custom" is GOT10K_AO (the got10k toolkit runs ExperimentGOT10k there); every
+ * other pair is p itself. */
+metrics_protocol metrics_protocol_for(metrics_protocol p, const char *official_name);
 
 /* What the official code decides from the dataset's name (LoRAT's compatibility helper and
  * calc_seq_err_robust). */

@@ -1,5 +1,6 @@
 /*
- * results.c — see results.h.
+ * results.c — see results.h: writing result files and the servers' zips (reading is
+ * results_read.c).
  * Zips are written through libzip (lorat's own reader in io/zip.c uses the ziparc_ prefix, so
  * the two never clash).
  */
@@ -23,145 +24,6 @@
 results_layout results_layout_for(dataset_kind kind) {
     return kind == DATASET_GOT10K || kind == DATASET_CUSTOM ? RESULTS_LAYOUT_GOT10K
                                                             : RESULTS_LAYOUT_PLAIN;
-}
-
-/* ---- reading ----------------------------------------------------------------------------- */
-
-static char *candidate(const char *dir, const char *name) {
-    char file[1100];
-    snprintf(file, sizeof file, "%s.txt", name);
-    char *p = ds_path(dir, file);
-    if (p && ds_is_file(p)) return p;
-    free(p);
-    snprintf(file, sizeof file, "%s_001.txt", name);
-    p = ds_path3(dir, name, file);
-    if (p && ds_is_file(p)) return p;
-    free(p);
-    snprintf(file, sizeof file, "%s.txt", name);
-    p = ds_path3(dir, name, file);
-    if (p && ds_is_file(p)) return p;
-    free(p);
-    return NULL;
-}
-
-char *results_find(const char *dir, const char *name, const char *alias) {
-    char *p = candidate(dir, name);
-    if (!p && alias) p = candidate(dir, alias);
-    return p;
-}
-
-/* Is file "<name>_<digits>.txt"? Returns the number, else -1. */
-static int run_number(const char *file, const char *name) {
-    size_t n = strlen(name), f = strlen(file);
-    if (f < n + 6 || strncmp(file, name, n) || file[n] != '_' || strcmp(file + f - 4, ".txt"))
-        return -1;
-    int v = 0;
-    for (size_t i = n + 1; i < f - 4; i++) {
-        if (file[i] < '0' || file[i] > '9' || v > 100000) return -1;
-        v = v * 10 + (file[i] - '0');
-    }
-    return v;
-}
-
-static lorat_status read_boxes(const char *path, int one_based, num_table *t, lorat_error *err) {
-    lorat_status s = table_read(path, 4, 0, t, err);
-    if (s) return s;
-    double shift = one_based ? 1.0 : 0.0;
-    for (int i = 0; i < t->rows; i++) { /* x,y,w,h -> x1,y1,x2,y2 in place */
-        double *r = t->v + 4 * (size_t)i;
-        r[0] -= shift;
-        r[1] -= shift;
-        r[2] += r[0];
-        r[3] += r[1];
-    }
-    return LORAT_STATUS_OK;
-}
-
-void results_sequence_free(results_sequence *r) {
-    if (!r) return;
-    free(r->path);
-    free(r->xyxy);
-    memset(r, 0, sizeof *r);
-}
-
-lorat_status results_read_sequence(const char *dir, const char *name, const char *alias,
-                                   int one_based, results_sequence *r, lorat_error *err) {
-    memset(r, 0, sizeof *r);
-    char *path = results_find(dir, name, alias);
-    if (!path)
-        return err_set(err, LORAT_STATUS_IO,
-                       "no results for sequence %s in %s (looked for %s.txt, %s/%s_001.txt and "
-                       "%s/%s.txt)",
-                       name, dir, name, name, name, name, name);
-    r->path = path;
-    /* The GOT-10k layout may hold repetitions <seq>_001.txt, <seq>_002.txt, ...: read them all. */
-    char **files = NULL;
-    int nfiles = 0, runs = 1;
-    lorat_status s = LORAT_STATUS_OK;
-    char *folder = NULL;
-    const char *slash = strrchr(path, '/');
-    const char *base = slash ? slash + 1 : path;
-    const char *used = NULL;
-    if (run_number(base, name) == 1)
-        used = name;
-    else if (alias && run_number(base, alias) == 1)
-        used = alias;
-    if (used) {
-        folder = ds_strdup(path);
-        if (!folder) return err_set(err, LORAT_STATUS_NO_MEMORY, "out of memory");
-        folder[slash - path] = '\0';
-        if ((s = ds_list(folder, NULL, &files, &nfiles, err))) goto done;
-        runs = 0;
-        for (int i = 0; i < nfiles; i++) runs += run_number(files[i], used) >= 1;
-        if (runs > RESULTS_MAX_RUNS) {
-            s = err_set(err, LORAT_STATUS_FORMAT,
-                        "%s holds %d repetitions (%s_NNN.txt), more than lorat scores (%d)", folder,
-                        runs, used, RESULTS_MAX_RUNS);
-            goto done;
-        }
-    }
-    num_table *tabs = calloc((size_t)runs, sizeof *tabs);
-    if (!tabs) {
-        s = err_set(err, LORAT_STATUS_NO_MEMORY, "out of memory");
-        goto done;
-    }
-    if (!used) {
-        s = read_boxes(path, one_based, &tabs[0], err);
-    } else {
-        int k = 0;
-        for (int i = 0; i < nfiles && !s; i++) {
-            if (run_number(files[i], used) < 1) continue;
-            char *p = ds_path(folder, files[i]);
-            s = p ? read_boxes(p, one_based, &tabs[k], err)
-                  : err_set(err, LORAT_STATUS_NO_MEMORY, "out of memory");
-            if (!s && k > 0 && tabs[k].rows != tabs[0].rows)
-                s = err_set(err, LORAT_STATUS_FORMAT,
-                            "%s has %d boxes but %s has %d: every repetition must cover the same "
-                            "frames",
-                            p, tabs[k].rows, path, tabs[0].rows);
-            free(p);
-            k++;
-        }
-    }
-    if (!s) {
-        r->runs = runs;
-        r->length = tabs[0].rows;
-        r->xyxy = malloc(sizeof(double) * 4 * (size_t)runs * (size_t)r->length);
-        if (!r->xyxy) s = err_set(err, LORAT_STATUS_NO_MEMORY, "out of memory");
-        for (int k = 0; k < runs && !s; k++)
-            memcpy(r->xyxy + 4 * (size_t)r->length * (size_t)k, tabs[k].v,
-                   sizeof(double) * 4 * (size_t)r->length);
-    }
-    for (int k = 0; k < runs; k++) table_free(&tabs[k]);
-    free(tabs);
-done:
-    ds_free_names(files, nfiles);
-    free(folder);
-    if (s) {
-        err_prefix(err, "results of sequence %s", name);
-        results_sequence_free(r);
-    }
-    return s;
 }
 
 /* ---- writing ----------------------------------------------------------------------------- */
@@ -354,7 +216,7 @@ lorat_status results_zip(const char *dir, results_layout layout, char *const *na
         for (int k = 0; k < nf && !s; k++) {
             char tfile[1100];
             snprintf(tfile, sizeof tfile, "%s_time.txt", name);
-            int is_run = run_number(files[k], name) >= 1;
+            int is_run = results_run_number(files[k], name) >= 1;
             if (!is_run && strcmp(files[k], tfile)) continue;
             boxes += is_run;
             char member[2300];

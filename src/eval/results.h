@@ -4,7 +4,9 @@
  * TrackingNet server zips (libzip).
  *
  * Files hold one x,y,w,h box per frame and line, frame 0 first. Readers accept comma, tab or
- * space separators (pytracking writes tabs, the got10k toolkit commas, MATLAB either). Writers
+ * space separators (pytracking writes tabs, the got10k toolkit and pysot commas, MATLAB either),
+ * and the folder layouts and file names of lorat / the got10k toolkit, pysot and pytracking
+ * (results_reader; what each writes is listed in results_read.c). Writers
  * use commas, which every toolkit reads (the got10k toolkit and the TrackingNet server read
  * commas only). A benchmark whose files are 1-based (LaSOT: ground truth and the official raw
  * results alike) is read with x and y shifted down by 1 and written shifted up by 1, so that
@@ -39,17 +41,59 @@ typedef struct results_sequence {
     double *xyxy; /* (runs, length, 4), lorat's internal xyxy */
 } results_sequence;
 
-/* The result file of a sequence in dir, trying in order DIR/<name>.txt,
- * DIR/<name>/<name>_001.txt (GOT-10k) and DIR/<name>/<name>.txt (LoRAT's TrackingNet files), then
- * the same with alias (may be NULL). NULL when there is none; else free() the path. */
-char *results_find(const char *dir, const char *name, const char *alias);
+/* Whose results a folder holds (`lorat eval --results-layout`):
+ *   LORAT       lorat's and the got10k toolkit's: DIR/<seq>.txt, DIR/<seq>/<seq>_NNN.txt (GOT-10k
+ *               repetitions), DIR/<seq>/<seq>.txt (LoRAT's TrackingNet files); the dataset's
+ *               aliases (OTB's Jogging.1) too.
+ *   PYSOT       DIR = results/<dataset>/<model>: <seq>.txt (OPE), <seq>/<seq>_001.txt (GOT-10k),
+ *               also under pysot's names (Jogging-1, and jogging_1 / fleetface as its OTB loader
+ *               tries); DIR/baseline and DIR/longterm (VOT) are never read as one-pass results.
+ *   PYTRACKING  DIR = <results>/<tracker>/<param>: <seq>.txt (tab-separated), <seq>_time.txt
+ *               ignored; a DIR that does not exist but has run folders DIR_000, DIR_001, ...
+ *               beside it is read as that many runs (each scored, then averaged as the protocol
+ *               averages repetitions: pytracking's merge of runs).
+ *   AUTO        every name and layout above (the default). */
+typedef enum results_reader {
+    RESULTS_READER_AUTO,
+    RESULTS_READER_LORAT,
+    RESULTS_READER_PYSOT,
+    RESULTS_READER_PYTRACKING,
+} results_reader;
 
-/* Reads the results of one sequence (every repetition of the GOT-10k layout). one_based: the
- * files count pixels from 1. A row that is not 4 finite numbers is an error naming the file and
- * line; an empty file too. */
+/* "auto", "lorat", "pysot", "pytracking" */
+const char *results_reader_name(results_reader r);
+lorat_status results_reader_parse(const char *name, results_reader *r, lorat_error *err);
+
+/* A results folder opened under a reader: the folders read (one, or pytracking's runs). */
+typedef struct results_source {
+    results_reader reader;
+    int runs;    /* folders */
+    char **dirs; /* runs folders, in order */
+    char *vot;   /* pysot's VOT folder under DIR (baseline/, longterm/), NULL when none */
+} results_source;
+
+/* An error naming dir when there is neither the folder nor (PYTRACKING, AUTO) its run folders. */
+lorat_status results_source_open(results_source *src, const char *dir, results_reader reader,
+                                 lorat_error *err);
+void results_source_free(results_source *src);
+/* 1 when every folder of src holds a file for the sequence (name, or alias: may be NULL). */
+int results_source_has(const results_source *src, const char *name, const char *alias);
+/* The file names src looks for, for messages. */
+const char *results_source_expects(const results_source *src);
+
+/* Reads the results of one sequence: every repetition of the GOT-10k layout, in every folder of
+ * src. one_based: the files count pixels from 1. A row that is not 4 finite numbers is an error
+ * naming the file and line; an empty file too; so are repetitions of different lengths. */
+lorat_status results_source_read(const results_source *src, const char *name, const char *alias,
+                                 int one_based, results_sequence *r, lorat_error *err);
+
+/* The same for one folder dir under the LORAT reader. */
 lorat_status results_read_sequence(const char *dir, const char *name, const char *alias,
                                    int one_based, results_sequence *r, lorat_error *err);
 void results_sequence_free(results_sequence *r);
+
+/* N when file is "<name>_<N>.txt" (digits only), else -1. */
+int results_run_number(const char *file, const char *name);
 
 typedef struct results_write_options {
     results_layout layout;

@@ -33,7 +33,9 @@ lorat_status eval_score_sequence(dataset_kind kind, const dataset_sequence *seq,
                    xyxy + 4 * (size_t)length * (size_t)k, sizeof(double) * 4 * (size_t)seq->gt_count);
         pred = packed;
     }
-    metrics_rules rules = metrics_rules_for(dataset_official_name(kind));
+    const char *official = dataset_official_name(kind);
+    metrics_rules rules = metrics_rules_for(official);
+    p = metrics_protocol_for(p, official);
     metrics_sequence ms = {
         .n = seq->gt_count,
         .gt = seq->gt,
@@ -59,49 +61,57 @@ void eval_scores_free(eval_scores *s) {
     memset(s, 0, sizeof *s);
 }
 
-/* Names every sequence of ds without a result file in dir (the first few, and how many). */
-static lorat_status check_complete(const dataset *ds, const char *dir, lorat_error *err) {
+/* Names every sequence of ds without a result file in src (the first few, and how many). */
+static lorat_status check_complete(const dataset *ds, const results_source *src, const char *dir,
+                                   lorat_error *err) {
     int missing = 0;
     char list[600] = "";
     size_t used = 0;
     for (int i = 0; i < ds->count; i++) {
-        char *p = results_find(dir, ds->seqs[i].name, ds->seqs[i].alias);
-        if (p) {
-            free(p);
-            continue;
-        }
+        if (results_source_has(src, ds->seqs[i].name, ds->seqs[i].alias)) continue;
         if (missing < 8 && used < sizeof list - 100)
             used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", missing ? ", " : "",
                                      ds->seqs[i].name);
         missing++;
     }
     if (!missing) return LORAT_STATUS_OK;
+    char vot[600] = "";
+    if (src->vot)
+        snprintf(vot, sizeof vot,
+                 "; %s holds pysot's VOT output, which is not one-pass results and is not read",
+                 src->vot);
     return err_set(err, LORAT_STATUS_IO,
-                   "results folder %s lacks %d of the %d %s sequences: %s%s (each needs <seq>.txt "
-                   "or <seq>/<seq>_001.txt)",
+                   "results folder %s lacks %d of the %d %s sequences: %s%s (each needs %s%s; "
+                   "results layout %s)%s",
                    dir, missing, ds->count, dataset_display_name(ds->kind), list,
-                   missing > 8 ? ", ..." : "");
+                   missing > 8 ? ", ..." : "", results_source_expects(src),
+                   src->runs > 1 ? " in every run folder" : "", results_reader_name(src->reader),
+                   vot);
 }
 
-lorat_status eval_score_dir(const dataset *ds, const char *results_dir, metrics_protocol p,
-                            eval_scores *out, lorat_error *err) {
+lorat_status eval_score_results(const dataset *ds, const char *results_dir, metrics_protocol p,
+                                results_reader reader, eval_scores *out, lorat_error *err) {
     memset(out, 0, sizeof *out);
     out->kind = ds->kind;
     out->split = ds->split;
     out->protocol = p;
-    if (!ds_is_dir(results_dir))
-        return err_set(err, LORAT_STATUS_IO, "results folder %s does not exist", results_dir);
-    lorat_status s = check_complete(ds, results_dir, err);
+    results_source src;
+    lorat_status s = results_source_open(&src, results_dir, reader, err);
     if (s) return s;
+    if ((s = check_complete(ds, &src, results_dir, err))) {
+        results_source_free(&src);
+        return s;
+    }
     out->names = calloc((size_t)ds->count, sizeof *out->names);
     out->seqs = calloc((size_t)ds->count, sizeof *out->seqs);
     if (!out->names || !out->seqs) {
+        results_source_free(&src);
         eval_scores_free(out);
         return err_set(err, LORAT_STATUS_NO_MEMORY, "out of memory");
     }
     out->count = ds->count;
     metrics_average avg;
-    metrics_average_init(&avg, p);
+    metrics_average_init(&avg, metrics_protocol_for(p, dataset_official_name(ds->kind)));
     int one_based = dataset_one_based(ds->kind);
     for (int i = 0; i < ds->count && !s; i++) {
         const dataset_entry *e = &ds->seqs[i];
@@ -112,7 +122,7 @@ lorat_status eval_score_dir(const dataset *ds, const char *results_dir, metrics_
         dataset_sequence seq;
         if ((s = dataset_load(ds, i, 0, &seq, err))) break;
         results_sequence r;
-        s = results_read_sequence(results_dir, e->name, e->alias, one_based, &r, err);
+        s = results_source_read(&src, e->name, e->alias, one_based, &r, err);
         if (!s) {
             s = eval_score_sequence(ds->kind, &seq, r.xyxy, r.runs, r.length, r.path, p,
                                     &out->seqs[i], err);
@@ -121,12 +131,18 @@ lorat_status eval_score_dir(const dataset *ds, const char *results_dir, metrics_
         dataset_sequence_free(&seq);
         if (!s) metrics_average_add(&avg, &out->seqs[i]);
     }
+    results_source_free(&src);
     if (s) {
         eval_scores_free(out);
         return s;
     }
     metrics_average_finish(&avg, &out->overall);
     return LORAT_STATUS_OK;
+}
+
+lorat_status eval_score_dir(const dataset *ds, const char *results_dir, metrics_protocol p,
+                            eval_scores *out, lorat_error *err) {
+    return eval_score_results(ds, results_dir, p, RESULTS_READER_LORAT, out, err);
 }
 
 /* ---- output ------------------------------------------------------------------------------ */
@@ -231,8 +247,12 @@ void eval_scores_print(FILE *f, const eval_scores *s, int per_sequence) {
     if (per_sequence)
         for (int i = 0; i < s->count; i++)
             if ((int)strlen(s->names[i]) + 2 > wide) wide = (int)strlen(s->names[i]) + 2;
-    fprintf(f, "%s %s split, %d sequences, protocol %s\n", dataset_display_name(s->kind),
-            dataset_split_name(s->split), s->count, metrics_protocol_name(s->protocol));
+    const metrics_protocol used = metrics_protocol_for(s->protocol, dataset_official_name(s->kind));
+    fprintf(f, "%s %s split, %d sequences, protocol %s%s\n", dataset_display_name(s->kind),
+            dataset_split_name(s->split), s->count, metrics_protocol_name(s->protocol),
+            used != s->protocol ? " (the got10k toolkit's GOT-10k experiment: AO and SR over "
+                                  "the pooled frames)"
+                                : "");
     fprintf(f, "%-*s %8s %8s %8s", wide, "", "SUC", "P_norm", "P");
     if (aosr) fprintf(f, " %8s %8s %8s", "AO", "SR0.5", "SR0.75");
     fputc('\n', f);

@@ -18,7 +18,7 @@
 typedef struct eval_scores {
     dataset_kind kind;
     dataset_split split;
-    metrics_protocol protocol;
+    metrics_protocol protocol; /* as asked; metrics_protocol_for(protocol, dataset) computed */
     int count;
     char **names;           /* count sequence names, in the dataset's order */
     metrics_result *seqs;   /* count */
@@ -31,9 +31,12 @@ lorat_status eval_score_sequence(dataset_kind kind, const dataset_sequence *seq,
                                  const double *xyxy, int runs, int length, const char *source,
                                  metrics_protocol p, metrics_result *out, lorat_error *err);
 
-/* Scores the result files in results_dir (see results.h for the layouts read) on every
- * sequence of ds. A folder lacking sequences, a file with fewer boxes than ground-truth lines or
- * a bad line is an error naming the sequences, file and line. */
+/* Scores the result files in results_dir, read under reader (results.h), on every sequence of
+ * ds. A folder lacking sequences, a file with fewer boxes than ground-truth lines or a bad line
+ * is an error naming the sequences, file and line. */
+lorat_status eval_score_results(const dataset *ds, const char *results_dir, metrics_protocol p,
+                                results_reader reader, eval_scores *out, lorat_error *err);
+/* The same for lorat's own result folders (RESULTS_READER_LORAT). */
 lorat_status eval_score_dir(const dataset *ds, const char *results_dir, metrics_protocol p,
                             eval_scores *out, lorat_error *err);
 void eval_scores_free(eval_scores *s);
