@@ -3,7 +3,8 @@
 # sequences from the same decoded pixels; two threads tracking at once give the same boxes; BGR
 # frames, strided views and the got10k / pysot / pytracking adapters give them too; bad input
 # raises lorat.Error with the library's message; 1000 trackers created and freed leave the
-# process's size as it was.
+# process's size as it was (under the sanitizers, whose quarantine holds freed blocks, ASan's count of
+# live heap bytes, to the kilobyte).
 . "$(dirname "$0")/lib.sh"
 MODEL=$LORAT_SRC/models/lorat-t.safetensors
 export LORAT_LIBRARY=$LORAT_BUILD/liblorat.so PYTHONPATH=$LORAT_SRC/python
