@@ -33,7 +33,12 @@ lorat_status compute_backend_create(lorat_precision precision, const compute_bac
                                     lorat_error *err) {
     *out = NULL;
     switch (precision) {
-    case LORAT_PRECISION_FP32: *out = compute_fp32(); return LORAT_STATUS_OK;
+    case LORAT_PRECISION_FP32: {
+        const char *g = getenv("LORAT_FP32_GEMM");
+        if (g && !strcmp(g, "onednn")) return dnnl_backend_create(precision, out, err);
+        *out = compute_fp32();
+        return LORAT_STATUS_OK;
+    }
     case LORAT_PRECISION_BF16:
     case LORAT_PRECISION_INT8: return dnnl_backend_create(precision, out, err);
     }

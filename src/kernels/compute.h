@@ -169,7 +169,10 @@ struct compute_ctx {
 const compute_backend *compute_fp32(void);
 
 /* A backend for a precision: fp32 gives compute_fp32(); bf16 and int8 the oneDNN backend. On a
- * CPU without bf16 instructions bf16 is emulated (the same rounding, fp32 speed; native = 0). */
+ * CPU without bf16 instructions bf16 is emulated (the same rounding, fp32 speed; native = 0).
+ * LORAT_FP32_GEMM=onednn in the environment makes fp32 the oneDNN backend with fp32 products
+ * (weights in oneDNN's layout, fp32 copies released at inference): the same numbers within
+ * accumulation order, for measuring oneDNN's fp32 kernels against OpenBLAS on a CPU. */
 lorat_status compute_backend_create(lorat_precision precision, const compute_backend **out,
                                     lorat_error *err);
 void compute_backend_free(const compute_backend *be);

@@ -36,6 +36,7 @@
 typedef struct dnnl_state {
     dnnl_engine_t engine;
     int emulate; /* bf16 products as fp32 BLAS on bf16-rounded operands */
+    int f32;     /* fp32 products through oneDNN (operands as they are) */
     int qmax;    /* int8 weights in [-qmax, qmax]: 127 with VNNI; 63 without, where oneDNN's
                     u8·s8 pairs (vpmaddubsw) would saturate 16 bits with full-range weights */
 } dnnl_state;
@@ -70,7 +71,8 @@ typedef struct dnnl_ctx {
     compute_ctx base;
     dnnl_stream_t stream;
     dnnl_engine_t engine;
-    int emulate, esz; /* esz: bytes of one bf16 operand element (2, or 4 when emulating) */
+    int emulate, esz; /* esz: bytes of one operand element (2; 4 when emulating or fp32) */
+    int f32;          /* products in fp32: operands are read where they are, not converted */
     mm_entry *cache;
     int n_cache, cap_cache;
     void *scratchpad;
@@ -101,7 +103,9 @@ static const char *dnnl_status_str(dnnl_status_t s) {
 
 /* n contiguous floats into the context's operand type. */
 static void to_op(const dnnl_ctx *c, void *dst, const float *src, size_t n) {
-    if (c->emulate)
+    if (c->f32)
+        memcpy(dst, src, sizeof(float) * n);
+    else if (c->emulate)
         bf16_round_f32(dst, src, n);
     else
         bf16_pack(dst, src, n);
@@ -117,7 +121,9 @@ static void to_op_rows(const dnnl_ctx *c, void *dst, const float *src, int lds, 
 #pragma omp parallel for schedule(static)
     for (int m = 0; m < rows; m++) {
         char *d = (char *)dst + (size_t)m * cols * c->esz;
-        if (c->emulate)
+        if (c->f32)
+            memcpy(d, src + (size_t)m * lds, sizeof(float) * cols);
+        else if (c->emulate)
             bf16_round_serial((float *)d, src + (size_t)m * lds, cols);
         else
             bf16_pack_serial((uint16_t *)d, src + (size_t)m * lds, cols);
@@ -165,7 +171,8 @@ static mm_entry *mm_get(dnnl_ctx *c, const mm_key *k, const dnnl_memory_desc_t *
     mm_entry *e = &c->cache[c->n_cache];
     memset(e, 0, sizeof *e);
     e->key = *k;
-    const dnnl_data_type_t ab = k->s8 ? dnnl_s8 : dnnl_bf16, cd = k->s8 ? dnnl_s32 : dnnl_f32;
+    const dnnl_data_type_t ab = k->s8 ? dnnl_s8 : c->f32 ? dnnl_f32 : dnnl_bf16;
+    const dnnl_data_type_t cd = k->s8 ? dnnl_s32 : dnnl_f32;
     dnnl_memory_desc_t a, b, cc, bias;
     md_init(&a, k->batch, k->M, k->K, k->sa, ab);
     md_init(&cc, k->batch, k->M, k->N, k->sc, cd);
@@ -373,7 +380,7 @@ static lorat_status blocked_md(dnnl_engine_t eng, int64_t K, int64_t N, dnnl_dat
     if (s == dnnl_success) s = dnnl_primitive_desc_create(&pd, &d, NULL, eng, NULL);
     if (s != dnnl_success)
         return err_set(err, LORAT_STATUS_UNSUPPORTED, "oneDNN has no %s product for this CPU: %s",
-                       dt == dnnl_s8 ? "int8" : "bf16", dnnl_status_str(s));
+                       dt == dnnl_s8 ? "int8" : dt == dnnl_f32 ? "fp32" : "bf16", dnnl_status_str(s));
     *out = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
     dnnl_primitive_desc_destroy(pd);
     return LORAT_STATUS_OK;
@@ -430,6 +437,14 @@ static lorat_status fill_packed(const compute_backend *be, compute_weight *w, pa
         bf16_round_f32(pw->data, w->f32, n);
         return LORAT_STATUS_OK;
     }
+    if (ds->f32) {
+        if (!pw->blocked) {
+            memcpy(pw->data, w->f32, sizeof(float) * n);
+            return LORAT_STATUS_OK;
+        }
+        dnnl_memory_desc_init_by_strides(&plain, 2, d, dnnl_f32, str);
+        return reorder_into(ds->engine, &plain, (void *)w->f32, &pw->md, pw->data, err);
+    }
     if (!pw->blocked) {
         bf16_pack(pw->data, w->f32, n);
         return LORAT_STATUS_OK;
@@ -462,12 +477,12 @@ static lorat_status dnnl_weight_pack(const compute_backend *be, compute_weight *
         bytes = sizeof(float) * w->N * w->K;
     } else if (use == COMPUTE_INFERENCE) {
         pw->blocked = 1;
-        st = blocked_md(ds->engine, w->K, w->N, dnnl_bf16, &pw->md, err);
+        st = blocked_md(ds->engine, w->K, w->N, ds->f32 ? dnnl_f32 : dnnl_bf16, &pw->md, err);
         bytes = st ? 0 : dnnl_memory_desc_get_size(&pw->md);
     } else {
         dnnl_dims_t d = {w->K, w->N}, str = {1, w->K};
-        dnnl_memory_desc_init_by_strides(&pw->md, 2, d, dnnl_bf16, str);
-        bytes = sizeof(uint16_t) * w->N * w->K;
+        dnnl_memory_desc_init_by_strides(&pw->md, 2, d, ds->f32 ? dnnl_f32 : dnnl_bf16, str);
+        bytes = (ds->f32 ? sizeof(float) : sizeof(uint16_t)) * w->N * w->K;
     }
     if (!st) {
         pw->data = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
@@ -543,7 +558,8 @@ static lorat_status dnnl_ctx_create(const compute_backend *be, const compute_pla
     if (c->base.plan.threads < 1) c->base.plan.threads = 1;
     c->engine = ds->engine;
     c->emulate = ds->emulate;
-    c->esz = ds->emulate ? 4 : 2;
+    c->f32 = ds->f32;
+    c->esz = ds->emulate || ds->f32 ? 4 : 2;
     const size_t M = (size_t)plan->B * plan->N, W = (size_t)plan->max_width;
     const size_t D = (size_t)plan->heads * plan->head_dim, NN = (size_t)plan->N * plan->N;
     const size_t H = (size_t)plan->heads;
@@ -618,18 +634,20 @@ static void dnnl_linear(compute_ctx *ctx, float *out, int ldo, const float *inp,
         }
         return;
     }
-    to_op(c, c->a16, inp, (size_t)M * w->K);
-    mm_weight(c, out, ldo, c->a16, w, bias, 1.0f, 0, M);
+    const void *a = inp;
+    if (!c->f32) to_op(c, c->a16, inp, (size_t)M * w->K), a = c->a16;
+    mm_weight(c, out, ldo, a, w, bias, 1.0f, 0, M);
 }
 
 static void dnnl_lora(compute_ctx *ctx, float *out, int ldo, const float *inp,
                       const compute_weight *A, const compute_weight *B, float s, float *u, int M) {
     dnnl_ctx *c = (dnnl_ctx *)ctx;
     const int r = A->N;
-    to_op(c, c->a16, inp, (size_t)M * A->K);
-    mm_weight(c, u, r, c->a16, A, NULL, 1.0f, 0, M);
-    to_op(c, c->b16, u, (size_t)M * r);
-    mm_weight(c, out, ldo, c->b16, B, NULL, s, 1, M);
+    const void *a = inp, *b = u;
+    if (!c->f32) to_op(c, c->a16, inp, (size_t)M * A->K), a = c->a16;
+    mm_weight(c, u, r, a, A, NULL, 1.0f, 0, M);
+    if (!c->f32) to_op(c, c->b16, u, (size_t)M * r), b = c->b16;
+    mm_weight(c, out, ldo, b, B, NULL, s, 1, M);
 }
 
 /* Rows of S (rows × n) -> softmax, written to P (the operand type); S keeps the fp32
@@ -650,7 +668,9 @@ static void softmax_to_op(const dnnl_ctx *c, void *P, float *S, size_t rows, int
         const float inv = 1.0f / sum;
 #pragma omp simd
         for (int j = 0; j < n; j++) row[j] *= inv;
-        if (c->emulate)
+        if (c->f32) {
+            if (P != S) memcpy((float *)P + i * n, row, sizeof(float) * n);
+        } else if (c->emulate)
             bf16_round_serial((float *)P + i * n, row, n);
         else
             bf16_pack_serial((uint16_t *)P + i * n, row, n);
@@ -676,7 +696,9 @@ static void dnnl_attention(compute_ctx *ctx, float *out, const float *qkv, int B
     dnnl_ctx *c = (dnnl_ctx *)ctx;
     const int64_t D = (int64_t)heads * hd, NN = (int64_t)N * N;
     const float scale = 1.0f / sqrtf((float)hd);
-    to_op(c, c->qkv16, qkv, (size_t)B * N * 3 * D);
+    const void *qkv_op = qkv;
+    if (!c->f32) to_op(c, c->qkv16, qkv, (size_t)B * N * 3 * D), qkv_op = c->qkv16;
+    void *P = c->f32 ? (void *)c->S : c->p16; /* fp32: the probabilities are read in place */
     /* S = scale·Q·Kᵀ: Q (N,hd) rows 3D apart; Kᵀ (hd,N): element (c,j) = K[j][c]. */
     const mm_key kqk = key_heads(heads, N, N, hd, (int64_t[]){hd, 3 * D, 1},
                                  (int64_t[]){hd, 1, 3 * D}, (int64_t[]){NN, N, 1}, scale);
@@ -684,10 +706,10 @@ static void dnnl_attention(compute_ctx *ctx, float *out, const float *qkv, int B
     const mm_key kpv = key_heads(heads, N, hd, N, (int64_t[]){NN, N, 1}, (int64_t[]){hd, 3 * D, 1},
                                  (int64_t[]){hd, D, 1}, 1.0f);
     for (int b = 0; b < B; b++) {
-        const void *q = op_at(c, c->qkv16, (size_t)b * N * 3 * D);
+        const void *q = op_at(c, qkv_op, (size_t)b * N * 3 * D);
         mm(c, &kqk, q, op_at(c, q, D), c->S, NULL, NULL);
-        softmax_to_op(c, c->p16, c->S, (size_t)heads * N, N);
-        mm(c, &kpv, c->p16, op_at(c, q, 2 * D), out + (size_t)b * N * D, NULL, NULL);
+        softmax_to_op(c, P, c->S, (size_t)heads * N, N);
+        mm(c, &kpv, P, op_at(c, q, 2 * D), out + (size_t)b * N * D, NULL, NULL);
     }
 }
 
@@ -875,6 +897,17 @@ lorat_status dnnl_backend_create(lorat_precision precision, const compute_backen
     const int isa_vnni = (isa & dnnl_cpu_isa_avx512_core_vnni) == dnnl_cpu_isa_avx512_core_vnni ||
                          (isa & dnnl_cpu_isa_avx2_vnni) == dnnl_cpu_isa_avx2_vnni;
     char impl[64] = "";
+    if (precision == LORAT_PRECISION_FP32) {
+        if (!probe_impl(ds->engine, dnnl_f32, impl, sizeof impl)) {
+            dnnl_backend_free(be);
+            return err_set(err, LORAT_STATUS_UNSUPPORTED, "oneDNN has no fp32 product for this CPU");
+        }
+        ds->f32 = 1;
+        be->native = 1;
+        snprintf(be->isa, sizeof be->isa, "oneDNN %s", impl);
+        *out = be;
+        return LORAT_STATUS_OK;
+    }
     const char *force = getenv("LORAT_BF16_EMULATE");
     const int have_bf16 = probe_impl(ds->engine, dnnl_bf16, impl, sizeof impl);
     /* bf16 runs on oneDNN when it has bf16 instructions; oneDNN's own bf16 emulation on plain
@@ -926,7 +959,7 @@ double dnnl_gemm_peak(const compute_backend *be, int n) {
     lorat_error err;
     if (dnnl_ctx_create(be, &plan, &ctx, &err)) return 0;
     dnnl_ctx *c = (dnnl_ctx *)ctx;
-    const size_t es = s8 ? 1 : 2;
+    const size_t es = s8 ? 1 : ds->f32 ? 4 : 2;
     void *a = alloc0((size_t)n * n * es), *b = NULL;
     float *cc = alloc0((size_t)n * n * 4);
     mm_key k = key2(n, n, n, n, 1, 0, 0, n);

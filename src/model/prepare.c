@@ -192,7 +192,7 @@ lorat_status model_prepare(lorat_model *m, lorat_precision precision, compute_us
         model_unpack(m);
         return v.st;
     }
-    if (precision != LORAT_PRECISION_FP32 && use == COMPUTE_INFERENCE)
+    if (be != compute_fp32() && use == COMPUTE_INFERENCE) /* the backend holds its own copy */
         return model_release_frozen(m, err);
     return LORAT_STATUS_OK;
 }
