@@ -55,6 +55,11 @@ check_error "an init box of zero size" "width and height of at least 1 pixel" \
     "$LORAT" track --model "$TMP/tiny.safetensors" --sequence "$SEQ" --init 10,10,0,20 --quiet
 check_error "an init box outside the image" "outside" \
     "$LORAT" track --model "$TMP/tiny.safetensors" --sequence "$SEQ" --init 5000,10,20,20 --quiet
+# --init is exactly four numbers: a fifth value, trailing junk or an empty value is refused
+for bad in 10,10,20,20,5 "10,10,20,20 junk" 10,,20,20 10,10,20,1e39; do
+    check_error "--init '$bad'" "is not x,y,w,h" \
+        "$LORAT" track --model "$TMP/tiny.safetensors" --sequence "$SEQ" --init "$bad" --quiet
+done
 # Tracking parameters given on the command line replace the file's for the run.
 check "--box-average 0, the file's own value" "$LORAT" track --model "$TMP/tiny.safetensors" --sequence "$SEQ" \
     --out "$TMP/ba0.txt" --box-average 0 --quiet

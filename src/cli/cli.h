@@ -37,6 +37,11 @@ int cli_parse_int64(const char *s, long long *out);
 int cli_parse_u64(const char *s, unsigned long long *out);
 /* "WxH" token grid: two whole numbers in 1..256 around an x: 1, else 0. */
 int cli_parse_grid(const char *s, int *w, int *h);
+/* "WxH" of any two whole numbers that fit an int (the caller checks the range): 1, else 0. */
+int cli_parse_size(const char *s, int *w, int *h);
+/* "x,y,w,h": exactly four finite numbers separated by commas, each a whole cli_parse_double
+ * (no trailing junk, no fifth value); the values must also fit a float: 1, else 0. */
+int cli_parse_box(const char *s, lorat_box *box);
 /* --threads and --jobs: a whole number in 1..CLI_MAX_THREADS, else 0. */
 #define CLI_MAX_THREADS 1024
 int cli_parse_threads(const char *s, int *out);

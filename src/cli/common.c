@@ -90,6 +90,37 @@ int cli_parse_grid(const char *s, int *w, int *h) {
     return 1;
 }
 
+int cli_parse_size(const char *s, int *w, int *h) {
+    const char *x = s ? strpbrk(s, "xX") : NULL;
+    if (!x || x == s || x - s > 16) return 0;
+    char a[17];
+    snprintf(a, sizeof a, "%.*s", (int)(x - s), s);
+    int vw, vh;
+    if (!cli_parse_int(a, &vw) || !cli_parse_int(x + 1, &vh)) return 0;
+    *w = vw;
+    *h = vh;
+    return 1;
+}
+
+int cli_parse_box(const char *s, lorat_box *box) {
+    if (!s) return 0;
+    double v[4];
+    const char *p = s;
+    for (int i = 0; i < 4; i++) {
+        const char *comma = strchr(p, ',');
+        if ((i < 3) != (comma != NULL)) return 0; /* three commas, no fourth */
+        const size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        char piece[65];
+        if (n == 0 || n >= sizeof piece) return 0;
+        memcpy(piece, p, n);
+        piece[n] = '\0';
+        if (!cli_parse_double(piece, &v[i]) || fabs(v[i]) > 3.0e38) return 0;
+        p = comma ? comma + 1 : p + n;
+    }
+    *box = (lorat_box){(float)v[0], (float)v[1], (float)v[2], (float)v[3]};
+    return 1;
+}
+
 int cli_parse_threads(const char *s, int *out) {
     int v;
     if (!s || !cli_parse_int(s, &v) || v < 1 || v > CLI_MAX_THREADS) return 0;

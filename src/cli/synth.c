@@ -25,16 +25,9 @@ static const char *usage =
     "  The same seed gives the same bytes, whatever the thread count. Names already in list.txt\n"
     "  are kept, so a set can be written in chunks with --first-index.";
 
-static int parse_size(const char *s, int *w, int *h) {
-    char x, end;
-    return sscanf(s, "%d%c%d%c", w, &x, h, &end) == 3 && (x == 'x' || x == 'X');
-}
-
 static int parse_u64(const char *s, uint64_t *out) {
-    char *end;
-    if (!*s || *s == '-' || *s == '+') return 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end) return 0;
+    unsigned long long v;
+    if (!cli_parse_u64(s, &v)) return 0;
     *out = (uint64_t)v;
     return 1;
 }
@@ -73,7 +66,7 @@ int cli_synth(int argc, char **argv) {
                                frames);
     if (!parse_u64(seed, &p.seed))
         return cli_usage_error("synth", usage, "--seed '%s' is not a non-negative integer", seed);
-    if (size && (!parse_size(size, &p.width, &p.height) || p.width < 64 || p.height < 64 ||
+    if (size && (!cli_parse_size(size, &p.width, &p.height) || p.width < 64 || p.height < 64 ||
                  p.width > 8192 || p.height > 8192))
         return cli_usage_error("synth", usage, "--size '%s' is not WxH within 64x64 .. 8192x8192",
                                size);

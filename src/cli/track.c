@@ -170,8 +170,7 @@ int cli_track(int argc, char **argv) {
     lorat_box init = {0, 0, 0, 0};
     int have_init = 0;
     if (init_s) {
-        char tail;
-        if (sscanf(init_s, "%f,%f,%f,%f%c", &init.x, &init.y, &init.w, &init.h, &tail) != 4)
+        if (!cli_parse_box(init_s, &init))
             return cli_usage_error("track", usage, "--init '%s' is not x,y,w,h", init_s);
         have_init = 1;
     }

@@ -12,7 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 ref=$here/../reference
 tmp=$(mktemp -d /tmp/lorat-seeds.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-for h in safetensors model pickle pth zip table image video datasets coco results metadata; do
+for h in safetensors model pickle pth zip table image video datasets coco results metadata trax cli; do
     mkdir -p "$out/fuzz_$h"
 done
 
@@ -104,4 +104,20 @@ printf '\x04%s' "1	2	3	4
 # metadata: the key=value pairs of a real model file
 "$lorat" inspect "$out/fuzz_model/init.safetensors" | sed -n 's/^meta \([^ ]*\) = \(.*\)$/\1=\2/p' \
     >"$out/fuzz_metadata/init.txt"
+# TraX: what a client sends (tests/trax_client.py's session), quoting, escapes, polygons, masks
+printf '%s\n' '@@TRAX:initialize "file:///tmp/a b/00000001.jpg" "10.5,20,30,40"' \
+    '@@TRAX:frame "file:///tmp/a b/00000002.jpg"' '@@TRAX:frame /tmp/x.png trax.time=1' \
+    '@@TRAX:quit' >"$out/fuzz_trax/session"
+printf '%s\r\n' '@@TRAX:initialize "file:00000001.jpg" "1,2,5,2,5,8,1,8"' 'not a message' \
+    '@@TRAX:initialize "x\"y\\z\n" "mask:1,2,3"' '@@TRAX:frame "http://host/x.jpg"' >"$out/fuzz_trax/odd"
+# command-line values: the first byte picks the parser (see fuzz_cli.c)
+printf '\x00-2147483648' >"$out/fuzz_cli/int"
+printf '\x019223372036854775807' >"$out/fuzz_cli/int64"
+printf '\x0218446744073709551615' >"$out/fuzz_cli/u64"
+printf '\x031e-3' >"$out/fuzz_cli/double"
+printf '\x048x16' >"$out/fuzz_cli/grid"
+printf '\x05320x240' >"$out/fuzz_cli/size"
+printf '\x062' >"$out/fuzz_cli/threads"
+printf '\x07bf16' >"$out/fuzz_cli/precision"
+printf '\x0810.5,20,30.25,4e1' >"$out/fuzz_cli/box"
 echo "seeds: $(find "$out" -type f | wc -l) files in $out"
