@@ -78,12 +78,9 @@ int cli_parse_double(const char *s, double *out) {
 }
 
 int cli_parse_grid(const char *s, int *w, int *h) {
-    const char *x = s ? strpbrk(s, "xX") : NULL;
-    if (!x || x == s || strlen(s) > 16) return 0;
-    char a[17];
-    snprintf(a, sizeof a, "%.*s", (int)(x - s), s);
     int gw, gh;
-    if (!cli_parse_int(a, &gw) || !cli_parse_int(x + 1, &gh) || gw < 1 || gh < 1 || gw > 256 || gh > 256)
+    if (!s || strlen(s) > 16 || !cli_parse_size(s, &gw, &gh) || gw < 1 || gh < 1 || gw > 256 ||
+        gh > 256)
         return 0;
     *w = gw;
     *h = gh;

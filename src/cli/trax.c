@@ -17,9 +17,7 @@
  * stderr, `quit` to the client (the protocol's termination by the server), exit status 1.
  */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
-#include <math.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>

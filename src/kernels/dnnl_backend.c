@@ -1,5 +1,6 @@
 /*
- * dnnl_backend.c — the bf16 / int8 backend: every matrix product (linears, LoRA, the two
+ * dnnl_backend.c — the bf16 / int8 backend (and fp32 through oneDNN, LORAT_FP32_GEMM=onednn:
+ * operands read where they are, weights in oneDNN's blocked layout): every matrix product (linears, LoRA, the two
  * products of attention, and their backward) through oneDNN's matmul, everything else (LayerNorm,
  * softmax, GELU/SwiGLU, the residual stream) in fp32 with the CPU kernels — what PyTorch's
  * autocast does, except that products write fp32.
